@@ -1,0 +1,136 @@
+"""The composition root: builds the database, HTTP client, watchlist and notifiers once,
+and closes them once. Every command of the CLI goes through :class:`App`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.config import Config
+from bot.console import ConsoleNotifier
+from bot.deliver import Deliverer, DeliveryReport
+from bot.notify import CONSOLE, Notifier
+from storage import feeds as feed_queries
+from storage.db import Database, open_database
+from storage.records import FeedSpec
+from watchers.fetch import Fetcher, FetchSettings
+from watchers.match import Watchlist
+from watchers.poll import PollContext, PollOutcome, poll_feed
+
+__all__ = ["App", "PassReport"]
+
+log = logging.getLogger(__name__)
+
+_LEASE_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    outcomes: tuple[PollOutcome, ...]
+    delivery: DeliveryReport
+
+    @property
+    def failed(self) -> list[PollOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+
+class App:
+    """One running newshound: what ``once``, ``run`` and ``demo`` share."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        notifiers: Mapping[str, Notifier] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.db: Database = open_database(config.database.url)
+        polling = config.polling
+        self.fetcher = Fetcher(
+            FetchSettings(
+                timeout=polling.timeout.total_seconds(),
+                max_bytes=polling.max_size_mb * 1024 * 1024,
+                per_host=polling.per_host,
+            )
+        )
+        self._watchlist = config.watchlist()
+        self.notifiers: Mapping[str, Notifier] = notifiers or {CONSOLE: ConsoleNotifier()}
+        self.deliverer = Deliverer(self.db, self.notifiers, clock=clock)
+        self.context = PollContext(
+            db=self.db,
+            fetcher=self.fetcher,
+            watchlist=lambda: self._watchlist,
+            route=self._route,
+            first_poll_max_age=polling.first_poll_max_age,
+        )
+        self._intervals: dict[int, timedelta] = {}
+        self._limit = asyncio.Semaphore(polling.concurrency)
+        self.lease = polling.timeout + _LEASE_MARGIN
+
+    @property
+    def watchlist(self) -> Watchlist:
+        return self._watchlist
+
+    async def sync_feeds(self) -> None:
+        """Bring the feeds table in line with the config (run once at start-up)."""
+        specs = [FeedSpec(url=f.url, name=f.name) for f in self.config.feeds]
+        states = await asyncio.to_thread(feed_queries.sync_feeds, self.db, specs)
+        by_url = {f.url: f for f in self.config.feeds}
+        self._intervals = {s.id: self.config.interval_of(by_url[s.url]) for s in states}
+
+    async def poll(self, feed_id: int, *, force: bool = False) -> PollOutcome | None:
+        """Lease and poll one feed; None if it is not due (or another worker holds it)."""
+        async with self._limit:
+            now = self.clock()
+            claim = feed_queries.claim_feed
+            state = await asyncio.to_thread(
+                lambda: claim(self.db, feed_id, now, lease=self.lease, force=force)
+            )
+            if state is None:
+                return None
+            interval = self._intervals.get(feed_id, self.config.polling.interval)
+            return await poll_feed(self.context, state, interval, now)
+
+    async def poll_all(
+        self, *, force: bool = True, progress: Callable[[int, int, PollOutcome], None] | None = None
+    ) -> list[PollOutcome]:
+        """Poll every active feed concurrently (bounded), reporting each as it finishes."""
+        feed_ids = list(self._intervals)
+        outcomes: list[PollOutcome] = []
+
+        async def one(feed_id: int) -> None:
+            outcome = await self.poll(feed_id, force=force)
+            if outcome is not None:
+                outcomes.append(outcome)
+                if progress:
+                    progress(len(outcomes), len(feed_ids), outcome)
+
+        await asyncio.gather(*(one(feed_id) for feed_id in feed_ids))
+        return outcomes
+
+    async def run_once(
+        self, progress: Callable[[int, int, PollOutcome], None] | None = None
+    ) -> PassReport:
+        """`newshound once`: sync feeds, poll them all, deliver."""
+        await self.sync_feeds()
+        outcomes = await self.poll_all(force=True, progress=progress)
+        delivery = await self.deliverer.deliver()
+        return PassReport(tuple(outcomes), delivery)
+
+    async def due_feeds(self) -> Sequence[int]:
+        ids = await asyncio.to_thread(feed_queries.due_feed_ids, self.db, self.clock())
+        return [feed_id for feed_id in ids if feed_id in self._intervals]
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        self.db.close()
+
+    def _route(self, watches: Sequence[str]) -> tuple[str, ...]:
+        # One chat until Telegram routing arrives: the console sees every match.
+        return (CONSOLE,) if watches else ()

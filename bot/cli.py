@@ -1,0 +1,191 @@
+"""The command line: `newshound run | once | check | alerts | feeds | demo`.
+
+Exit status: 0 success; 1 a runtime failure (e.g. the database cannot be
+opened); 2 a config error, reported before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.durations import format_duration
+from bot.format import display_title, format_time
+from bot.tables import table
+from storage import StorageError, open_database
+from storage import alerts as alert_queries
+from storage import feeds as feed_queries
+from watchers.poll import PollOutcome
+from watchers.query import parse_query
+
+__all__ = ["main"]
+
+log = logging.getLogger("newshound")
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run"
+        else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )  # fmt: skip
+    try:
+        if args.command == "demo":
+            from bot.demo.run import run_demo
+
+            return asyncio.run(run_demo())
+        config = load_config(Path(args.config))
+        return int(_COMMANDS[args.command](config, args))
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(f"config error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newshound", description="Watch news feeds for the stories you must not miss."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        if name != "demo":
+            sub.add_argument("--config", default="config.toml", help="default: ./config.toml")
+        return sub
+
+    command("run", "poll feeds on schedule and deliver alerts until stopped")
+    command("once", "poll every feed once, deliver alerts, exit")
+    command("check", "validate the config and summarise it")
+    alerts = command("alerts", "list delivered alerts, newest first")
+    alerts.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    alerts.add_argument("--json", action="store_true", help="one JSON object per line")
+    command("feeds", "show each feed's health")
+    command("demo", "offline demo on bundled sample feeds")
+    return parser
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.runner import Runner
+
+    async def go() -> None:
+        await Runner(App(config)).run()
+
+    asyncio.run(go())
+    return EXIT_OK
+
+
+def _once(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import App
+
+    def progress(done: int, total: int, outcome: PollOutcome) -> None:
+        detail = (
+            f"error: {outcome.error}"
+            if outcome.status == "error"
+            else f"{outcome.status}, {outcome.entries} entries, {outcome.new_items} new, "
+            f"{outcome.new_alerts} alerts"
+        )
+        print(f"[{done}/{total}] {outcome.feed}: {detail}", file=sys.stderr, flush=True)
+
+    async def go() -> int:
+        app = App(config)
+        try:
+            report = await app.run_once(progress=progress)
+        finally:
+            await app.aclose()
+        failed = report.failed
+        print(
+            f"polled {len(report.outcomes)} feeds ({len(failed)} failed), "
+            f"{sum(o.new_items for o in report.outcomes)} new items, "
+            f"{report.delivery.sent} alerts delivered",
+            file=sys.stderr,
+        )
+        for outcome in failed:
+            print(f"  failed: {outcome.feed} ({outcome.url}): {outcome.error}", file=sys.stderr)
+        return EXIT_OK
+
+    return asyncio.run(go())
+
+
+def _check(config: Config, args: argparse.Namespace) -> int:
+    print(f"config OK: {len(config.feeds)} feeds, {len(config.watches)} watches")
+    print(f"database: {config.database.url}")
+    for feed in config.feeds:
+        interval = format_duration(config.interval_of(feed))
+        print(f"  feed  {feed.name or '(title from feed)'} <{feed.url}> every {interval}")
+    for watch in config.watches:
+        print(f"  watch {watch.name}: {parse_query(watch.query)}")
+    return EXIT_OK
+
+
+def _alerts(config: Config, args: argparse.Namespace) -> int:
+    db = open_database(config.database.url)
+    try:
+        alerts = alert_queries.delivered_alerts(db, limit=max(1, args.limit))
+    finally:
+        db.close()
+    if args.json:
+        for alert in alerts:
+            row = {
+                "watches": list(alert.watches),
+                "title": alert.title,
+                "url": alert.url,
+                "feed": alert.feed,
+                "published_at": alert.published_at.isoformat() if alert.published_at else None,
+                "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+                "chat": alert.chat,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    rows = [
+        [format_time(a.sent_at), ", ".join(a.watches), display_title(a.title, a.summary, 60),
+         a.feed]
+        for a in alerts
+    ]  # fmt: skip
+    print(table(["sent", "watches", "title", "feed"], rows) if rows else "no alerts delivered yet")
+    return EXIT_OK
+
+
+def _feeds(config: Config, args: argparse.Namespace) -> int:
+    db = open_database(config.database.url)
+    try:
+        summaries = feed_queries.feed_summaries(db)
+    finally:
+        db.close()
+    configured = {f.url for f in config.feeds}
+    rows = [
+        [
+            s.name + ("" if s.url in configured else " (not in config)"),
+            s.last_status or "never polled",
+            format_time(s.last_polled_at) if s.last_polled_at else "-",
+            str(s.items),
+            str(s.consecutive_failures),
+            (s.last_error or "")[:80],
+        ]
+        for s in summaries
+    ]
+    if not rows:
+        print("no feeds polled yet: run `newshound once`")
+        return EXIT_OK
+    print(table(["feed", "status", "last poll", "items", "failures", "last error"], rows))
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _run, "once": _once, "check": _check, "alerts": _alerts, "feeds": _feeds}

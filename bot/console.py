@@ -1,0 +1,21 @@
+"""The console notifier: alerts printed to standard output (the default with no Telegram token)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.format import console_block
+from storage.records import AlertRecord
+
+__all__ = ["ConsoleNotifier"]
+
+
+class ConsoleNotifier:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    async def send(self, alert: AlertRecord) -> str | None:
+        stream = self._stream or sys.stdout
+        print(console_block(alert), file=stream, flush=True)
+        return None

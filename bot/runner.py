@@ -1,0 +1,98 @@
+"""`newshound run`: the long-running service.
+
+APScheduler (3.x, AsyncIOScheduler) drives one tick job. Each tick leases
+the feeds that are due (their ``next_poll_at`` carries the interval and its
+jitter, or the backoff of a failing feed) and polls each in its own task, so
+a slow feed never delays the others; delivery runs after every poll that
+created alerts, and on a timer for retries. SIGINT/SIGTERM stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from watchers.poll import PollOutcome
+
+__all__ = ["Runner"]
+
+log = logging.getLogger(__name__)
+
+_TICK_SECONDS = 5.0
+_RETRY_DELIVERY_SECONDS = 30.0
+_STOP_GRACE_SECONDS = 3.0
+
+
+class Runner:
+    def __init__(self, app: App, *, tick: float = _TICK_SECONDS) -> None:
+        self.app = app
+        self.tick = tick
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._wake_delivery = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop` or a signal; returns once everything is closed."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop)
+        await self.app.sync_feeds()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        once = {"max_instances": 1, "coalesce": True}
+        scheduler.add_job(
+            self._tick, "interval", seconds=self.tick, next_run_time=datetime.now(UTC), **once
+        )
+        scheduler.add_job(self._wake, "interval", seconds=_RETRY_DELIVERY_SECONDS, **once)
+        scheduler.start()
+        deliverer = asyncio.create_task(self._deliver_loop())
+        log.info("running: %d feeds, %d watches", len(self.app.config.feeds),
+                 len(self.app.config.watches))  # fmt: skip
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("stopping")
+            scheduler.shutdown(wait=False)
+            deliverer.cancel()
+            pending = [*self._tasks, deliverer]
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.wait(pending, timeout=_STOP_GRACE_SECONDS)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await self.app.aclose()
+            log.info("stopped")
+
+    async def _tick(self) -> None:
+        for feed_id in await self.app.due_feeds():
+            task = asyncio.create_task(self._poll(feed_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _poll(self, feed_id: int) -> None:
+        try:
+            outcome: PollOutcome | None = await self.app.poll(feed_id)
+        except Exception:
+            log.exception("poll of feed id=%d crashed", feed_id)
+            return
+        if outcome is not None and outcome.new_alerts:
+            self._wake_delivery.set()
+
+    async def _wake(self) -> None:
+        self._wake_delivery.set()
+
+    async def _deliver_loop(self) -> None:
+        while True:
+            await self._wake_delivery.wait()
+            self._wake_delivery.clear()
+            try:
+                await self.app.deliverer.deliver()
+            except Exception:
+                log.exception("delivery round failed; alerts stay pending")

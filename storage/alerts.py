@@ -1,0 +1,101 @@
+"""Queries about the outbox: pending alerts, marking them sent, the delivered history.
+
+Delivery is at-least-once towards the notifier and exactly-once in the
+database: an alert is marked sent only after the notifier returns, and a
+second alert for the same (chat, item) cannot exist (unique constraint).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from storage.db import Database
+from storage.models import Alert, Feed, Item, Match
+from storage.records import AlertRecord
+
+__all__ = ["delivered_alerts", "mark_failed", "mark_sent", "pending_alerts"]
+
+
+def pending_alerts(db: Database, limit: int = 500) -> list[AlertRecord]:
+    """Alerts not yet confirmed by the notifier, oldest first."""
+    query = (
+        select(Alert, Item, Feed)
+        .join(Item, col(Item.id) == col(Alert.item_id))
+        .join(Feed, col(Feed.id) == col(Item.feed_id))
+        .where(col(Alert.status) == "pending")
+        .order_by(col(Alert.id))
+        .limit(limit)
+    )
+    with db.session() as session:
+        return _records(session, list(session.exec(query)))
+
+
+def delivered_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
+    """Alerts the notifier confirmed, newest first."""
+    query = (
+        select(Alert, Item, Feed)
+        .join(Item, col(Item.id) == col(Alert.item_id))
+        .join(Feed, col(Feed.id) == col(Item.feed_id))
+        .where(col(Alert.status) == "sent")
+        .order_by(col(Alert.sent_at).desc(), col(Alert.id).desc())
+        .limit(limit)
+    )
+    with db.session() as session:
+        return _records(session, list(session.exec(query)))
+
+
+def mark_sent(db: Database, alert_id: int, now: datetime, message_id: str | None = None) -> bool:
+    """Record the notifier's confirmation. False if it was already marked (nothing changes)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Alert)
+            .where(col(Alert.id) == alert_id, col(Alert.status) == "pending")
+            .values(status="sent", sent_at=now, message_id=message_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(db: Database, alert_id: int, error: str) -> None:
+    """Count a failed attempt; the alert stays pending and is tried again later."""
+    with db.session() as session:
+        session.execute(
+            update(Alert)
+            .where(col(Alert.id) == alert_id)
+            .values(attempts=Alert.attempts + 1, last_error=error)
+        )
+
+
+def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[AlertRecord]:
+    item_ids = {item.id for _, item, _ in rows}
+    by_item: dict[int, list[Match]] = defaultdict(list)
+    if item_ids:
+        matches = session.exec(
+            select(Match).where(col(Match.item_id).in_(item_ids)).order_by(col(Match.id))
+        )
+        for match in matches:
+            by_item[match.item_id].append(match)
+    records = []
+    for alert, item, feed in rows:
+        assert alert.id is not None and item.id is not None and alert.created_at is not None
+        found = by_item.get(item.id, [])
+        records.append(
+            AlertRecord(
+                id=alert.id,
+                chat=alert.chat,
+                item_id=item.id,
+                title=item.title,
+                url=item.url,
+                summary=item.summary,
+                feed=feed.name or feed.title or feed.url,
+                published_at=item.published_at,
+                created_at=alert.created_at,
+                sent_at=alert.sent_at,
+                watches=tuple(m.watch for m in found),
+                explanations=tuple(m.explanation for m in found),
+            )
+        )
+    return records

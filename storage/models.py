@@ -1,0 +1,108 @@
+"""The tables. Their history lives in ``storage/migrations``; a test checks the two agree.
+
+Unique constraints carry the rules that must survive crashes and races:
+one row per (feed, item identity), one match per (item, watch), one alert per
+(chat, item). Application code never checks these first and hopes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.columns import UTCDateTime
+
+__all__ = ["Alert", "Feed", "Item", "Match"]
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Feed(SQLModel, table=True):
+    """A feed from the config, with everything polling has learnt about it."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    name: str | None = Field(default=None, sa_column=Column(Text))
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    active: bool = Field(default=True)
+    fetch_url: str | None = Field(default=None, sa_column=Column(Text))
+    etag: str | None = Field(default=None, sa_column=Column(Text))
+    last_modified: str | None = Field(default=None, sa_column=Column(Text))
+    last_polled_at: datetime | None = _ts()
+    last_status: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = Field(default=0)
+    first_success_at: datetime | None = _ts()
+    next_poll_at: datetime | None = _ts()
+    lease_until: datetime | None = _ts()
+
+
+class Item(SQLModel, table=True):
+    """One entry of one feed, identified by ``key`` (guid, canonical link or hash)."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+        Index("ix_items_fetched_at", "fetched_at"),
+        Index("ix_items_canonical_url", "canonical_url"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False)
+    )
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    url: str | None = Field(default=None, sa_column=Column(Text))
+    canonical_url: str | None = Field(default=None, sa_column=Column(Text))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime | None = _ts()
+    fetched_at: datetime | None = _ts(nullable=False)
+
+
+class Match(SQLModel, table=True):
+    """A watch that matched an item, with the JSON explanation of why."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("item_id", "watch", name="uq_matches_item_watch"),
+        Index("ix_matches_watch_matched_at", "watch", "matched_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
+    )
+    watch: str = Field(sa_column=Column(Text, nullable=False))
+    explanation: str = Field(sa_column=Column(Text, nullable=False))
+    matched_at: datetime | None = _ts(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """The outbox: one row per (chat, item), pending until the notifier confirms it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("chat", "item_id", name="uq_alerts_chat_item"),
+        Index("ix_alerts_status_id", "status", "id"),
+        Index("ix_alerts_sent_at", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
+    )
+    chat: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+    message_id: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))

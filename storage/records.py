@@ -1,0 +1,143 @@
+"""Plain values going in and out of storage.
+
+The layers above never see ORM objects: a detached SQLModel row in another
+thread is a bug waiting to happen, and these records say exactly what each
+query promises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "AlertRecord",
+    "FeedSpec",
+    "FeedState",
+    "FeedSummary",
+    "FeedUpdate",
+    "NewItem",
+    "NewMatch",
+    "PollRecord",
+    "SaveResult",
+    "StoredItem",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed as the config names it."""
+
+    url: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What polling needs to know about a feed before fetching it."""
+
+    id: int
+    url: str
+    name: str | None
+    title: str | None
+    fetch_url: str | None
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    first_success_at: datetime | None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.title or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """What a successful fetch taught us about the feed."""
+
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    fetch_url: str | None
+    next_poll_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMatch:
+    watch: str
+    explanation: str  # JSON, written by watchers.match
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A parsed item that storage may not have seen yet, with its matches and alert targets."""
+
+    key: str
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary: str
+    published_at: datetime | None
+    matches: tuple[NewMatch, ...] = ()
+    chats: tuple[str, ...] = ()  # where to alert; empty = store (and match) silently
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    feed_id: int
+    now: datetime
+    update: FeedUpdate
+    items: tuple[NewItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What one poll's transaction wrote: only items that were really new count."""
+
+    new_items: int
+    new_matches: int
+    new_alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """An alert joined with its item, feed and matches: everything a notifier shows."""
+
+    id: int
+    chat: str
+    item_id: int
+    title: str
+    url: str | None
+    summary: str
+    feed: str
+    published_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    watches: tuple[str, ...]
+    explanations: tuple[str, ...] = field(default=())  # JSON per watch, same order
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    id: int
+    feed: str
+    title: str
+    summary: str
+    url: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSummary:
+    """One row of `newshound feeds`."""
+
+    url: str
+    name: str
+    active: bool
+    last_polled_at: datetime | None
+    last_status: str | None
+    items: int
+    consecutive_failures: int
+    last_error: str | None
+    next_poll_at: datetime | None

@@ -1,0 +1,97 @@
+"""Text handling shared by parsing and matching.
+
+Two steps, kept apart on purpose: :func:`html_to_text` turns feed markup into
+the readable text we store and show; :func:`normalise` turns readable text into
+the form watches are matched against (NFKC, case-folded, single spaces).
+Spans in match explanations refer to the normalised text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["html_to_text", "is_cjk", "is_word_char", "normalise"]
+
+# Tags that do not separate words: "<b>Tes</b>la" is one word, "<p>a</p><p>b</p>" two.
+_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+    ]
+)
+_DROP_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9:-]*)\b[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable single-line text from an HTML fragment (or from text that is already plain)."""
+    if "<" in markup:
+        markup = _DROP_BLOCKS.sub(" ", markup)
+        markup = _COMMENT.sub(" ", markup)
+        markup = _TAG.sub(_tag_replacement, markup)
+    if "&" in markup:
+        markup = html.unescape(markup)
+    markup = _CONTROL.sub("", markup)
+    return _SPACE.sub(" ", markup).strip()
+
+
+def normalise(text: str) -> str:
+    """The matching form of plain text: NFKC (full-width -> ASCII), case-folded, spaces folded."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def is_cjk(char: str) -> bool:
+    """Han, kana and Hangul: scripts written without spaces between words."""
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2EBEF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x3040 <= code <= 0x30FF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0x3000 <= code <= 0x303F
+    )
+
+
+def is_word_char(char: str) -> bool:
+    """A character that glues onto a Latin term: letters and digits, but not CJK."""
+    return char.isalnum() and not is_cjk(char)
+
+
+def _tag_replacement(match: re.Match[str]) -> str:
+    return "" if match.group(1).lower() in _INLINE else " "
