@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
@@ -22,14 +23,7 @@ __all__ = ["delivered_alerts", "mark_failed", "mark_sent", "pending_alerts"]
 
 def pending_alerts(db: Database, limit: int = 500) -> list[AlertRecord]:
     """Alerts not yet confirmed by the notifier, oldest first."""
-    query = (
-        select(Alert, Item, Feed)
-        .join(Item, col(Item.id) == col(Alert.item_id))
-        .join(Feed, col(Feed.id) == col(Item.feed_id))
-        .where(col(Alert.status) == "pending")
-        .order_by(col(Alert.id))
-        .limit(limit)
-    )
+    query = _joined().where(col(Alert.status) == "pending").order_by(col(Alert.id)).limit(limit)
     with db.session() as session:
         return _records(session, list(session.exec(query)))
 
@@ -37,9 +31,7 @@ def pending_alerts(db: Database, limit: int = 500) -> list[AlertRecord]:
 def delivered_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
     """Alerts the notifier confirmed, newest first."""
     query = (
-        select(Alert, Item, Feed)
-        .join(Item, col(Item.id) == col(Alert.item_id))
-        .join(Feed, col(Feed.id) == col(Item.feed_id))
+        _joined()
         .where(col(Alert.status) == "sent")
         .order_by(col(Alert.sent_at).desc(), col(Alert.id).desc())
         .limit(limit)
@@ -67,6 +59,14 @@ def mark_failed(db: Database, alert_id: int, error: str) -> None:
             .where(col(Alert.id) == alert_id)
             .values(attempts=Alert.attempts + 1, last_error=error)
         )
+
+
+def _joined() -> Select[Alert, Item, Feed]:
+    return (
+        select(Alert, Item, Feed)
+        .join(Item, col(Item.id) == col(Alert.item_id))
+        .join(Feed, col(Feed.id) == col(Item.feed_id))
+    )
 
 
 def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[AlertRecord]:
