@@ -91,7 +91,8 @@ def canonical_url(url: str | None, *, keep_fragment: bool = False) -> str | None
         if target and target.startswith(("http://", "https://")):
             return canonical_url(target, keep_fragment=keep_fragment)
     kept = [(k, v) for k, v in query if not _is_tracking(k)]
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    literal = f"[{host}]" if ":" in host else host  # IPv6 hosts keep their brackets
+    netloc = literal if port in (None, _DEFAULT_PORTS[scheme]) else f"{literal}:{port}"
     fragment = parts.fragment if keep_fragment else ""
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(kept, doseq=True), fragment))
 

@@ -93,9 +93,10 @@ def parse_feed(content: bytes, *, content_type: str | None = None, url: str = ""
 
 
 def _feedparser(content: bytes, content_type: str | None, url: str) -> Any:
-    headers = {"content-location": url} if url else {}
-    if content_type:
-        headers["content-type"] = content_type
+    # Without a Content-Type, give feedparser no HTTP headers at all: with some
+    # but no type it assumes ISO-8859-1 instead of sniffing (GB2312, Big5 go wrong).
+    # Relative links are resolved against ``url`` in _entry either way.
+    headers = {"content-type": content_type, "content-location": url} if content_type else {}
     return feedparser.parse(
         io.BytesIO(content),
         response_headers=headers,
@@ -131,7 +132,8 @@ def _entry(raw: Any, base: str) -> Entry:
     summary = raw.get("summary") or ""
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value", "")
-    parsed_date = raw.get("published_parsed") or raw.get("updated_parsed")
+    # dict.get: feedparser's own get() maps a missing "updated" to "published" with a warning.
+    parsed_date = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
     guid = raw.get("id") or None
     return Entry(
         guid=str(guid) if guid is not None else None,
@@ -139,7 +141,7 @@ def _entry(raw: Any, base: str) -> Entry:
         title=html_to_text(raw.get("title") or ""),
         summary=html_to_text(summary)[:MAX_SUMMARY_CHARS],
         published_at=_to_datetime(parsed_date),
-        date_text=raw.get("published") or raw.get("updated") or None,
+        date_text=dict.get(raw, "published") or dict.get(raw, "updated") or None,
     )
 
 

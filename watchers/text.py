@@ -15,44 +15,17 @@ import unicodedata
 __all__ = ["html_to_text", "is_cjk", "is_word_char", "normalise"]
 
 # Tags that do not separate words: "<b>Tes</b>la" is one word, "<p>a</p><p>b</p>" two.
-_INLINE = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "bdi",
-        "bdo",
-        "cite",
-        "code",
-        "data",
-        "del",
-        "dfn",
-        "em",
-        "font",
-        "i",
-        "ins",
-        "kbd",
-        "mark",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "span",
-        "strike",
-        "strong",
-        "sub",
-        "sup",
-        "time",
-        "tt",
-        "u",
-        "var",
-        "wbr",
-    ]
+_INLINE = frozenset(  # noqa: SIM905 (a word list reads best as one string)
+    "a abbr b bdi bdo cite code data del dfn em font i ins kbd mark q s samp small span "
+    "strike strong sub sup time tt u var wbr".split()
 )
 _DROP_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9:-]*)\b[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ATTRIBUTES = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""  # a '>' inside a quoted value does not end the tag
+_INLINE_TAG = re.compile(rf"</?(?:{'|'.join(sorted(_INLINE))})\b{_ATTRIBUTES}>", re.IGNORECASE)
+_TAG = re.compile(rf"</?[A-Za-z][A-Za-z0-9:-]*\b{_ATTRIBUTES}>")
+# Control characters, and invisible characters that split words: soft hyphen, zero-width ones.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 _SPACE = re.compile(r"\s+")
 
 
@@ -61,10 +34,11 @@ def html_to_text(markup: str) -> str:
     if "<" in markup:
         markup = _DROP_BLOCKS.sub(" ", markup)
         markup = _COMMENT.sub(" ", markup)
-        markup = _TAG.sub(_tag_replacement, markup)
+        markup = _INLINE_TAG.sub("", markup)
+        markup = _TAG.sub(" ", markup)
     if "&" in markup:
         markup = html.unescape(markup)
-    markup = _CONTROL.sub("", markup)
+    markup = _INVISIBLE.sub("", markup)
     return _SPACE.sub(" ", markup).strip()
 
 
@@ -92,6 +66,3 @@ def is_word_char(char: str) -> bool:
     """A character that glues onto a Latin term: letters and digits, but not CJK."""
     return char.isalnum() and not is_cjk(char)
 
-
-def _tag_replacement(match: re.Match[str]) -> str:
-    return "" if match.group(1).lower() in _INLINE else " "
