@@ -915,6 +915,14 @@ def report(args: argparse.Namespace, generator: Generator, results: Results) -> 
         f"ratio pipeline / feedparser (same options): {ratio:.2f} without HTTP "
         f"(target >= {TARGET:.2f}: {verdict}); {ratio_http:.2f} with HTTP"
     )
+    default = results.fp_default.rate
+    if default:
+        verdict_default = "MET" if results.direct.rate / default >= TARGET else "NOT MET"
+        print(
+            f"ratio pipeline / feedparser (its defaults, as feedparser.parse(data) runs): "
+            f"{results.direct.rate / default:.2f} without HTTP (target: {verdict_default}); "
+            f"{results.http.rate / default:.2f} with HTTP"
+        )
     print(
         f"304 pass: {pass_304 * 1000:.0f} ms for {args.feeds} feeds "
         f"({pass_304 / args.feeds * 1000:.2f} ms per feed; rounds: "

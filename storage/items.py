@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Insert, Table, update
+from sqlalchemy import Table, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
-from storage.records import NewItem, PollRecord, SaveResult, StoredItem
+from storage.records import PollRecord, SaveResult, StoredItem
 
 __all__ = ["items_since", "save_poll", "unknown_keys"]
 
@@ -41,48 +41,45 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
     """Write a successful poll in ONE transaction: feed state, new items, matches, alerts.
 
     A crash before the commit leaves nothing half-written; the next poll
-    simply finds the same items new again.
+    simply finds the same items new again. Rows go in as batched multi-row
+    statements, not one round trip per item.
     """
-    new_items = new_matches = new_alerts = 0
     with db.session() as session:
-        for item in poll.items:
-            item_id = _insert_item(session, db.dialect, poll, item)
-            if item_id is None:
-                continue  # stored by an earlier poll or another worker
-            new_items += 1
-            for match in item.matches:
-                session.add(
-                    Match(
-                        item_id=item_id,
-                        watch=match.watch,
-                        explanation=match.explanation,
-                        matched_at=poll.now,
-                    )
-                )
-                new_matches += 1
-            for chat in dict.fromkeys(item.chats):
-                session.add(Alert(item_id=item_id, chat=chat, created_at=poll.now, attempts=0))
-                new_alerts += 1
+        inserted = _insert_items(session, db.dialect, poll)
+        fresh = [item for item in poll.items if item.key in inserted]
+        matches = [
+            {"item_id": inserted[i.key], "watch": m.watch, "explanation": m.explanation,
+             "matched_at": poll.now}
+            for i in fresh for m in i.matches
+        ]  # fmt: skip
+        alerts = [
+            {"item_id": inserted[i.key], "chat": chat, "status": "pending",
+             "created_at": poll.now, "attempts": 0}
+            for i in fresh for chat in dict.fromkeys(i.chats)
+        ]  # fmt: skip
+        if matches:
+            session.execute(insert(_table(Match)), matches)
+        if alerts:
+            session.execute(insert(_table(Alert)), alerts)
         u = poll.update
-        values: dict[str, object] = {
-            "title": u.title,
-            "etag": u.etag,
-            "last_modified": u.last_modified,
-            "fetch_url": u.fetch_url,
-            "last_polled_at": poll.now,
-            "last_status": "ok",
-            "last_error": None,
-            "consecutive_failures": 0,
-            "next_poll_at": u.next_poll_at,
-            "lease_until": None,
-        }
-        session.execute(update(Feed).where(col(Feed.id) == poll.feed_id).values(**values))
         session.execute(
             update(Feed)
-            .where(col(Feed.id) == poll.feed_id, col(Feed.first_success_at).is_(None))
-            .values(first_success_at=poll.now)
+            .where(col(Feed.id) == poll.feed_id)
+            .values(
+                title=u.title,
+                etag=u.etag,
+                last_modified=u.last_modified,
+                fetch_url=u.fetch_url,
+                last_polled_at=poll.now,
+                last_status="ok",
+                last_error=None,
+                consecutive_failures=0,
+                next_poll_at=u.next_poll_at,
+                lease_until=None,
+                first_success_at=func.coalesce(Feed.first_success_at, poll.now),
+            )
         )
-    return SaveResult(new_items=new_items, new_matches=new_matches, new_alerts=new_alerts)
+    return SaveResult(new_items=len(fresh), new_matches=len(matches), new_alerts=len(alerts))
 
 
 def items_since(db: Database, since: datetime, limit: int | None = None) -> list[StoredItem]:
@@ -110,23 +107,26 @@ def items_since(db: Database, since: datetime, limit: int | None = None) -> list
         ]
 
 
-def _insert_item(session: Session, dialect: str, poll: PollRecord, item: NewItem) -> int | None:
-    table: Table = Item.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement: Insert = (
-        insert(table)
-        .values(
-            feed_id=poll.feed_id,
-            key=item.key,
-            url=item.url,
-            canonical_url=item.canonical_url,
-            title=item.title,
-            summary=item.summary,
-            published_at=item.published_at,
-            fetched_at=poll.now,
-        )
+def _insert_items(session: Session, dialect: str, poll: PollRecord) -> dict[str, int]:
+    """Insert the poll's items, skipping keys already stored; returns {key: id} of new rows."""
+    items = list({item.key: item for item in reversed(poll.items)}.values())[::-1]
+    if not items:
+        return {}
+    table = _table(Item)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(table)
         .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-        .returning(table.c.id)
+        .returning(table.c.key, table.c.id)
     )
-    row = session.execute(statement).first()
-    return None if row is None else int(row[0])
+    rows = [
+        {"feed_id": poll.feed_id, "key": i.key, "url": i.url, "canonical_url": i.canonical_url,
+         "title": i.title, "summary": i.summary, "published_at": i.published_at,
+         "fetched_at": poll.now}
+        for i in items
+    ]  # fmt: skip
+    return {key: int(item_id) for key, item_id in session.execute(statement, rows)}
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]

@@ -104,32 +104,22 @@ def item_key(entry: Entry, *, shared_link: bool = False) -> str:
     (a news page that lists every post at one URL), so the link alone cannot
     tell them apart and the hash rung includes it.
     """
-    if entry.guid and entry.guid.strip():
-        return "guid:" + entry.guid.strip()
-    link = canonical_url(entry.link, keep_fragment=True)
-    if link and not shared_link:
-        return "url:" + link
-    basis = "\x1f".join(
-        (link or "", entry.title, entry.date_text or "", "" if entry.title else entry.summary)
-    )
-    return "hash:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    return _key(entry, canonical_url(entry.link, keep_fragment=True), shared_link)
 
 
 def identify(entries: Iterable[Entry]) -> list[IdentifiedItem]:
     """Give each entry its key; an entry whose key appeared earlier in the feed is dropped."""
     entries = list(entries)
+    links = [canonical_url(entry.link, keep_fragment=True) for entry in entries]
     titles_by_link: dict[str, set[str]] = {}
-    for entry in entries:
-        if not (entry.guid and entry.guid.strip()):
-            link = canonical_url(entry.link, keep_fragment=True)
-            if link:
-                titles_by_link.setdefault(link, set()).add(entry.title)
+    for entry, link in zip(entries, links, strict=True):
+        if link and not _guid(entry):
+            titles_by_link.setdefault(link, set()).add(entry.title)
     shared = {link for link, titles in titles_by_link.items() if len(titles) > 1}
     seen: set[str] = set()
     items = []
-    for entry in entries:
-        link = canonical_url(entry.link, keep_fragment=True)
-        key = item_key(entry, shared_link=link in shared)
+    for entry, link in zip(entries, links, strict=True):
+        key = _key(entry, link, link in shared)
         if key in seen:
             continue
         seen.add(key)
@@ -137,13 +127,28 @@ def identify(entries: Iterable[Entry]) -> list[IdentifiedItem]:
             IdentifiedItem(
                 key=key,
                 url=entry.link,
-                canonical_url=canonical_url(entry.link),
+                canonical_url=link.partition("#")[0] if link else None,
                 title=entry.title,
                 summary=entry.summary,
                 published_at=entry.published_at,
             )
         )
     return items
+
+
+def _guid(entry: Entry) -> str:
+    return entry.guid.strip() if entry.guid else ""
+
+
+def _key(entry: Entry, link: str | None, shared_link: bool) -> str:
+    if guid := _guid(entry):
+        return "guid:" + guid
+    if link and not shared_link:
+        return "url:" + link
+    basis = "\x1f".join(
+        (link or "", entry.title, entry.date_text or "", "" if entry.title else entry.summary)
+    )
+    return "hash:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
 def _is_tracking(name: str) -> bool:

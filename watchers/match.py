@@ -1,17 +1,22 @@
 """The compiled watchlist: which watches an item matches, and why.
 
-A watchlist is compiled once (queries parsed, terms normalised and shared
-between watches); matching an item normalises its title and summary once,
-finds every term's occurrences in each field, then evaluates each watch's
-tree on that set. Every hit carries the terms that made it, with field and
-span in the normalised text, so an alert can say why it was sent.
+A watchlist is compiled once: queries parsed, terms normalised, shared
+between watches, and put into one Aho-Corasick automaton. Matching an item
+normalises its title and summary once, scans each once for every term at
+the same time, then evaluates only the watches that have a term in the text
+(a watch none of whose terms occur cannot match unless it matches empty text,
+like ``-gdpr`` alone; the config rejects those). Every hit carries the terms
+that made it, with field and span in the normalised text, so an alert can say
+why it was sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import ahocorasick
 
 from watchers.query import And, Node, Not, Or, Term, parse_query, terms
 from watchers.text import is_word_char, normalise
@@ -85,12 +90,22 @@ class Watchlist:
             (w.name, tree := _normalised(w.query), tuple(dict.fromkeys(_positive_keys(tree))))
             for w in self.watches
         ]
-        self._patterns: dict[str, _Pattern] = {}
-        for _, tree, _ in self._compiled:
-            for term in terms(tree):
-                key = term.text
-                if key and key not in self._patterns:
-                    self._patterns[key] = _Pattern(key, is_word_char(key[0]), is_word_char(key[-1]))
+        self._automaton = ahocorasick.Automaton()
+        self._watches_of: dict[str, list[int]] = {}  # term -> indices of watches using it
+        for index, (_, tree, _) in enumerate(self._compiled):
+            for key in dict.fromkeys(term.text for term in terms(tree)):
+                if not key:
+                    continue
+                if key not in self._watches_of:
+                    pattern = _Pattern(key, is_word_char(key[0]), is_word_char(key[-1]))
+                    self._automaton.add_word(key, pattern)
+                    self._watches_of[key] = []
+                self._watches_of[key].append(index)
+        if self._watches_of:
+            self._automaton.make_automaton()
+        # Watches that hold on a text with none of their terms (e.g. "-gdpr") are always
+        # evaluated; the config rejects them, but the Watchlist itself stays exact.
+        self._always = {i for i, (_, tree, _) in enumerate(self._compiled) if _evaluate(tree, {})}
 
     @classmethod
     def from_queries(cls, queries: Mapping[str, str]) -> Watchlist:
@@ -104,8 +119,9 @@ class Watchlist:
     def match(self, title: str, summary: str) -> list[WatchHit]:
         """The watches that ``title`` and ``summary`` (plain text) satisfy, with their terms."""
         found = self._scan({"title": normalise(title), "summary": normalise(summary)})
+        candidates = sorted(self._always.union(*(self._watches_of[key] for key in found)))
         hits = []
-        for name, tree, positive in self._compiled:
+        for name, tree, positive in (self._compiled[i] for i in candidates):
             if _evaluate(tree, found):
                 matched = [occurrence for key in positive for occurrence in found.get(key, ())]
                 matched.sort(key=lambda m: (FIELDS.index(m.field), m.start, m.end))
@@ -114,25 +130,22 @@ class Watchlist:
 
     def _scan(self, fields: Mapping[str, str]) -> dict[str, list[MatchedTerm]]:
         found: dict[str, list[MatchedTerm]] = {}
+        if not self._watches_of:
+            return found
         for name, text in fields.items():
-            for key, pattern in self._patterns.items():
-                for start in _occurrences(text, pattern):
-                    found.setdefault(key, []).append(
-                        MatchedTerm(key, name, start, start + len(key))
-                    )
+            size = len(text)
+            pattern: _Pattern
+            for last, pattern in self._automaton.iter(text):
+                end = last + 1
+                start = end - len(pattern.text)
+                if pattern.bound_start and start > 0 and is_word_char(text[start - 1]):
+                    continue
+                if pattern.bound_end and end < size and is_word_char(text[end]):
+                    continue
+                found.setdefault(pattern.text, []).append(
+                    MatchedTerm(pattern.text, name, start, end)
+                )
         return found
-
-
-def _occurrences(text: str, pattern: _Pattern) -> Iterable[int]:
-    needle, size = pattern.text, len(pattern.text)
-    start = text.find(needle)
-    while start != -1:
-        end = start + size
-        if not (pattern.bound_start and start > 0 and is_word_char(text[start - 1])) and not (
-            pattern.bound_end and end < len(text) and is_word_char(text[end])
-        ):
-            yield start
-        start = text.find(needle, start + 1)
 
 
 def _evaluate(node: Node, found: Mapping[str, list[MatchedTerm]]) -> bool:

@@ -127,8 +127,8 @@ def _benign(exc: Any) -> bool:
 
 def _entry(raw: Any, base: str) -> Entry:
     link = raw.get("link") or None
-    if link and base:
-        link = urljoin(base, link)
+    if link and base and not link.startswith(("https://", "http://")):
+        link = urljoin(base, link)  # relative links (tpm.atom), resolved against the feed
     summary = raw.get("summary") or ""
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value", "")
