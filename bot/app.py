@@ -77,6 +77,22 @@ class App:
     def watchlist(self) -> Watchlist:
         return self._watchlist
 
+    async def reload(self, config: Config) -> list[str]:
+        """Apply an edited config: new watchlist and feeds now; returns what needs a restart.
+
+        The caller has validated ``config``; the new watchlist replaces the old one
+        in one assignment, so a poll sees either the old or the new, never a mix.
+        """
+        notes = []
+        if config.database != self.config.database:
+            notes.append("[database] changed: restart to apply it")
+        if config.polling != self.config.polling:
+            notes.append("[polling] changed: restart to apply it")
+        self._watchlist = config.watchlist()
+        self.config = config
+        await self.sync_feeds()
+        return notes
+
     async def sync_feeds(self) -> None:
         """Bring the feeds table in line with the config (run once at start-up)."""
         specs = [FeedSpec(url=f.url, name=f.name) for f in self.config.feeds]

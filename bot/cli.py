@@ -1,4 +1,4 @@
-"""The command line: `newshound run | once | check | alerts | feeds | demo`.
+"""The command line: `newshound run | once | check | alerts | feeds | explain | backtest | demo`.
 
 Exit status: 0 success; 1 a runtime failure (e.g. the database cannot be
 opened); 2 a config error, reported before anything runs.
@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import report
+from bot.backtest import backtest
 from bot.config import Config, ConfigError, load_config
 from bot.durations import format_duration
-from bot.format import display_title, format_time
-from bot.tables import table
-from storage import StorageError, open_database
+from storage import Database, StorageError, open_database
 from storage import alerts as alert_queries
 from storage import feeds as feed_queries
 from watchers.poll import PollOutcome
 from watchers.query import parse_query
+from watchers.text import html_to_text
 
 __all__ = ["main"]
 
@@ -77,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     alerts.add_argument("--json", action="store_true", help="one JSON object per line")
     command("feeds", "show each feed's health")
+    explain = command("explain", "which watches match this text, and why")
+    explain.add_argument("--title", required=True, help="the item's title (HTML allowed)")
+    explain.add_argument("--summary", default="", help="the item's summary (HTML allowed)")
+    explain.add_argument("--json", action="store_true", help="one JSON object")
+    backtest = command("backtest", "run the watchlist over stored items; alerts nobody")
+    backtest.add_argument("--watch", help="only this watch (default: all)")
+    backtest.add_argument("--days", type=int, default=7, help="how far back (default 7)")
+    backtest.add_argument("--json", action="store_true", help="one JSON object")
     command("demo", "offline demo on bundled sample feeds")
     return parser
 
@@ -86,7 +96,7 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     from bot.runner import Runner
 
     async def go() -> None:
-        await Runner(App(config)).run()
+        await Runner(App(config), config_path=Path(args.config)).run()
 
     asyncio.run(go())
     return EXIT_OK
@@ -136,56 +146,54 @@ def _check(config: Config, args: argparse.Namespace) -> int:
 
 
 def _alerts(config: Config, args: argparse.Namespace) -> int:
-    db = open_database(config.database.url)
-    try:
+    with _database(config) as db:
         alerts = alert_queries.delivered_alerts(db, limit=max(1, args.limit))
-    finally:
-        db.close()
-    if args.json:
-        for alert in alerts:
-            row = {
-                "watches": list(alert.watches),
-                "title": alert.title,
-                "url": alert.url,
-                "feed": alert.feed,
-                "published_at": alert.published_at.isoformat() if alert.published_at else None,
-                "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-                "chat": alert.chat,
-            }
-            print(json.dumps(row, ensure_ascii=False))
-        return EXIT_OK
-    rows = [
-        [format_time(a.sent_at), ", ".join(a.watches), display_title(a.title, a.summary, 60),
-         a.feed]
-        for a in alerts
-    ]  # fmt: skip
-    print(table(["sent", "watches", "title", "feed"], rows) if rows else "no alerts delivered yet")
+    print(report.alerts_json(alerts) if args.json else report.alerts_table(alerts))
     return EXIT_OK
 
 
 def _feeds(config: Config, args: argparse.Namespace) -> int:
-    db = open_database(config.database.url)
-    try:
+    with _database(config) as db:
         summaries = feed_queries.feed_summaries(db)
-    finally:
-        db.close()
-    configured = {f.url for f in config.feeds}
-    rows = [
-        [
-            s.name + ("" if s.url in configured else " (not in config)"),
-            s.last_status or "never polled",
-            format_time(s.last_polled_at) if s.last_polled_at else "-",
-            str(s.items),
-            str(s.consecutive_failures),
-            (s.last_error or "")[:80],
-        ]
-        for s in summaries
-    ]
-    if not rows:
-        print("no feeds polled yet: run `newshound once`")
-        return EXIT_OK
-    print(table(["feed", "status", "last poll", "items", "failures", "last error"], rows))
+    print(report.feeds_table(summaries, configured={f.url for f in config.feeds}))
     return EXIT_OK
 
 
-_COMMANDS = {"run": _run, "once": _once, "check": _check, "alerts": _alerts, "feeds": _feeds}
+def _explain(config: Config, args: argparse.Namespace) -> int:
+    title, summary = html_to_text(args.title), html_to_text(args.summary)
+    hits = config.watchlist().match(title, summary)
+    print(report.explain_json(hits) if args.json else report.explain_text(hits, title, summary))
+    return EXIT_OK
+
+
+def _backtest(config: Config, args: argparse.Namespace) -> int:
+    watchlist = config.watchlist(only=args.watch)
+    since = datetime.now(UTC) - timedelta(days=args.days)
+
+    def progress(scanned: int) -> None:
+        print(f"backtest: {scanned} items scanned", file=sys.stderr, flush=True)
+
+    with _database(config) as db:
+        result = backtest(db, watchlist, since, progress=progress)
+    print(report.backtest_json(result) if args.json else report.backtest_text(result, args.days))
+    return EXIT_OK
+
+
+@contextmanager
+def _database(config: Config) -> Iterator[Database]:
+    db = open_database(config.database.url)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+_COMMANDS = {
+    "run": _run,
+    "once": _once,
+    "check": _check,
+    "alerts": _alerts,
+    "feeds": _feeds,
+    "explain": _explain,
+    "backtest": _backtest,
+}

@@ -23,13 +23,13 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from bot.durations import parse_duration
 from watchers.match import Watch, Watchlist, matches_empty_text
 from watchers.query import QuerySyntaxError, parse_query
+from watchers.text import has_cjk, normalise
 
 __all__ = ["Config", "ConfigError", "FeedConfig", "WatchConfig", "load_config", "parse_config"]
 
@@ -93,16 +93,11 @@ class WatchConfig(_Strict):
 
     @field_validator("query")
     @classmethod
-    def _valid_query(cls, value: str) -> str:
+    def _valid_syntax(cls, value: str) -> str:
         try:
-            tree = parse_query(value)
+            parse_query(value)
         except QuerySyntaxError as exc:
             raise ValueError(str(exc)) from None
-        if matches_empty_text(tree):
-            raise ValueError(
-                "this query matches items that contain none of its terms "
-                "(only NOT terms?); add a term to look for"
-            )
         return value
 
 
@@ -113,19 +108,36 @@ class Config(_Strict):
     feeds: list[FeedConfig] = Field(default_factory=list)
     watches: list[WatchConfig] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique(self) -> Config:
-        problems = _duplicates("feeds", "url", [f.url for f in self.feeds])
-        problems += _duplicates("watches", "name", [w.name for w in self.watches])
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def interval_of(self, feed: FeedConfig) -> timedelta:
         return feed.interval or self.polling.interval
 
-    def watchlist(self) -> Watchlist:
-        return Watchlist([Watch(w.name, parse_query(w.query)) for w in self.watches])
+    def watchlist(self, only: str | None = None) -> Watchlist:
+        """The compiled watchlist; ``only`` keeps one watch (ConfigError if there is none)."""
+        watches = [w for w in self.watches if only is None or w.name == only]
+        if only is not None and not watches:
+            names = ", ".join(repr(w.name) for w in self.watches) or "none"
+            raise ConfigError([f"no watch named {only!r} (watches: {names})"])
+        return Watchlist([Watch(w.name, parse_query(w.query)) for w in watches], self.aliases)
+
+    def problems(self) -> list[str]:
+        """Mistakes that span keys: duplicates, alias groups and the watches that use them."""
+        problems = _duplicates("feeds", "url", [f.url for f in self.feeds])
+        problems += _duplicates("watches", "name", [w.name for w in self.watches])
+        problems += _alias_problems(self.aliases)
+        for index, watch in enumerate(self.watches):
+            tree = parse_query(watch.query)
+            where = f"watches[{index}].query"
+            try:
+                empty = matches_empty_text(tree, self.aliases)
+            except QuerySyntaxError as exc:
+                problems.append(f"{where}: {exc} in watch {watch.name!r}")
+                continue
+            if empty:
+                problems.append(
+                    f"{where}: this query matches items that contain none of its terms "
+                    "(only NOT terms?); add a term to look for"
+                )
+        return problems
 
 
 def load_config(path: Path) -> Config:
@@ -157,9 +169,12 @@ def parse_config(raw: dict[str, Any], *, environ: Any = None) -> Config:
     if problems:
         raise ConfigError(problems)
     try:
-        return Config.model_validate(expanded)
+        config = Config.model_validate(expanded)
     except ValidationError as exc:
         raise ConfigError([_describe(error) for error in exc.errors()]) from None
+    if problems := config.problems():
+        raise ConfigError(problems)
+    return config
 
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -230,6 +245,27 @@ def _toml_type(value: Any) -> str:
     if isinstance(value, dict):
         return "table"
     return names.get(type(value), type(value).__name__)
+
+
+_ALIAS_NAME = re.compile(r"[\w-]+$")
+
+
+def _alias_problems(aliases: dict[str, list[str]]) -> list[str]:
+    problems = []
+    for name, entries in aliases.items():
+        if not _ALIAS_NAME.match(name):
+            problems.append(f"aliases.{name}: an alias name is letters, digits, _ and - only")
+        if not entries:
+            problems.append(f"aliases.{name}: needs at least one name")
+        for index, entry in enumerate(entries):
+            stem = entry.strip().removesuffix("*")
+            if not normalise(stem):
+                problems.append(f"aliases.{name}[{index}]: empty name")
+            elif entry.strip().endswith("*") and (has_cjk(stem) or len(normalise(stem)) < 2):
+                problems.append(
+                    f"aliases.{name}[{index}]: a prefix* needs 2 or more Latin letters before '*'"
+                )
+    return problems
 
 
 def _duplicates(section: str, key: str, values: list[str]) -> list[str]:

@@ -4,19 +4,24 @@ APScheduler (3.x, AsyncIOScheduler) drives one tick job. Each tick leases
 the feeds that are due (their ``next_poll_at`` carries the interval and its
 jitter, or the backoff of a failing feed) and polls each in its own task, so
 a slow feed never delays the others; delivery runs after every poll that
-created alerts, and on a timer for retries. SIGINT/SIGTERM stop it cleanly.
+created alerts, and on a timer for retries. A second job watches the config
+file: an edit is validated and applied without a restart (an invalid edit is
+logged and the running watchlist stays). SIGINT/SIGTERM stop it cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import UTC, datetime
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
+from bot.config import ConfigError, load_config
 from watchers.poll import PollOutcome
 
 __all__ = ["Runner"]
@@ -26,12 +31,17 @@ log = logging.getLogger(__name__)
 _TICK_SECONDS = 5.0
 _RETRY_DELIVERY_SECONDS = 30.0
 _STOP_GRACE_SECONDS = 3.0
+_CONFIG_CHECK_SECONDS = 2.0
 
 
 class Runner:
-    def __init__(self, app: App, *, tick: float = _TICK_SECONDS) -> None:
+    def __init__(
+        self, app: App, *, config_path: Path | None = None, tick: float = _TICK_SECONDS
+    ) -> None:
         self.app = app
         self.tick = tick
+        self.config_path = config_path
+        self._config_stamp: tuple[int, int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._wake_delivery = asyncio.Event()
@@ -45,12 +55,15 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         await self.app.sync_feeds()
+        self._config_stamp = await self._stamp()
         scheduler = AsyncIOScheduler(timezone="UTC")
         once = {"max_instances": 1, "coalesce": True}
         scheduler.add_job(
             self._tick, "interval", seconds=self.tick, next_run_time=datetime.now(UTC), **once
         )
         scheduler.add_job(self._wake, "interval", seconds=_RETRY_DELIVERY_SECONDS, **once)
+        if self.config_path is not None:
+            scheduler.add_job(self._reload, "interval", seconds=_CONFIG_CHECK_SECONDS, **once)
         scheduler.start()
         deliverer = asyncio.create_task(self._deliver_loop())
         log.info("running: %d feeds, %d watches", len(self.app.config.feeds),
@@ -84,6 +97,34 @@ class Runner:
             return
         if outcome is not None and outcome.new_alerts:
             self._wake_delivery.set()
+
+    async def _reload(self) -> None:
+        stamp = await self._stamp()
+        if stamp is None or stamp == self._config_stamp or self.config_path is None:
+            return
+        self._config_stamp = stamp
+        try:
+            config = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            log.error(
+                "config %s changed but is invalid; the previous watchlist stays in force: %s",
+                self.config_path,
+                " | ".join(exc.lines),
+            )
+            return
+        for note in await self.app.reload(config):
+            log.warning("config %s: %s", self.config_path, note)
+        log.info("config reloaded: %d watches, %d feeds", len(config.watches), len(config.feeds))
+
+    async def _stamp(self) -> tuple[int, int] | None:
+        """The config file's (mtime, size): cheap to read, changes with every save."""
+        if self.config_path is None:
+            return None
+        try:
+            stat = await asyncio.to_thread(os.stat, self.config_path)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
 
     async def _wake(self) -> None:
         self._wake_delivery.set()

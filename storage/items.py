@@ -9,7 +9,7 @@ another worker, or a retry after a crash, therefore never doubles anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import Table, func, insert, update
@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
 from storage.records import PollRecord, SaveResult, StoredItem
 
-__all__ = ["items_since", "save_poll", "unknown_keys"]
+__all__ = ["item_pages_since", "items_since", "save_poll", "unknown_keys"]
 
 _CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
@@ -93,18 +93,39 @@ def items_since(db: Database, since: datetime, limit: int | None = None) -> list
     if limit is not None:
         query = query.limit(limit)
     with db.session() as session:
-        return [
-            StoredItem(
-                id=item.id or 0,
-                feed=feed.name or feed.title or feed.url,
-                title=item.title,
-                summary=item.summary,
-                url=item.url,
-                published_at=item.published_at,
-                fetched_at=item.fetched_at or since,
-            )
-            for item, feed in session.exec(query)
-        ]
+        return [_stored(item, feed) for item, feed in session.exec(query)]
+
+
+def item_pages_since(db: Database, since: datetime, page: int = 1000) -> Iterator[list[StoredItem]]:
+    """Stored items fetched since ``since``, oldest first, a page at a time (bounded memory)."""
+    after = 0
+    while True:
+        query = (
+            select(Item, Feed)
+            .join(Feed, col(Feed.id) == col(Item.feed_id))
+            .where(col(Item.fetched_at) >= since, col(Item.id) > after)
+            .order_by(col(Item.id))
+            .limit(page)
+        )
+        with db.session() as session:
+            rows = [_stored(item, feed) for item, feed in session.exec(query)]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+
+
+def _stored(item: Item, feed: Feed) -> StoredItem:
+    assert item.id is not None and item.fetched_at is not None
+    return StoredItem(
+        id=item.id,
+        feed=feed.name or feed.title or feed.url,
+        title=item.title,
+        summary=item.summary,
+        url=item.url,
+        published_at=item.published_at,
+        fetched_at=item.fetched_at,
+    )
 
 
 def _insert_items(session: Session, dialect: str, poll: PollRecord) -> dict[str, int]:

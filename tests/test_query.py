@@ -6,15 +6,34 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watchers.query import And, Node, Not, Or, QuerySyntaxError, Term, parse_query, terms
+from watchers.query import (
+    Alias,
+    And,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Term,
+    parse_query,
+    terms,
+)
 
 
 def shape(node: Node) -> object:
     """The tree without columns, which say where a term was written, not what it means."""
     if isinstance(node, Term):
-        return ("phrase" if node.phrase else "term", node.text)
+        kind = "phrase" if node.phrase else "prefix" if node.prefix else "term"
+        return (kind, node.text)
+    if isinstance(node, Alias):
+        return ("alias", node.name)
     if isinstance(node, Not):
         return ("NOT", shape(node.child))
+    if isinstance(node, Field):
+        return (node.name, shape(node.child))
+    if isinstance(node, Near):
+        return (f"NEAR/{node.distance}", shape(node.left), shape(node.right))
     return ("AND" if isinstance(node, And) else "OR", tuple(shape(c) for c in node.children))
 
 
@@ -175,18 +194,20 @@ def test_any_text_parses_or_raises_query_syntax_error(text: str) -> None:
         assert error.reason
         assert 1 <= error.column <= len(text) + 1
     else:
-        assert isinstance(tree, Term | And | Or | Not)
+        assert isinstance(tree, Term | Alias | And | Or | Not | Near | Field)
         assert all(term.text for term in terms(tree))
 
 
 # Valid queries built from the grammar: words, phrases, NOT/-, AND/juxtaposition, OR, groups.
 _WORD = st.text(
-    alphabet=st.characters(exclude_categories=("Z", "C"), exclude_characters='()"\u3000'),
+    alphabet=st.characters(exclude_categories=("Z", "C"), exclude_characters='()"\u3000*@:'),
     min_size=1,
     max_size=6,
 ).filter(
     lambda w: (
-        w not in ("AND", "OR", "NOT") and not w.startswith("-") and not any(c.isspace() for c in w)
+        w not in ("AND", "OR", "NOT")
+        and not w.startswith(("-", "NEAR"))
+        and not any(c.isspace() for c in w)
     )
 )
 _PHRASE = st.text(
@@ -194,7 +215,17 @@ _PHRASE = st.text(
     min_size=1,
     max_size=12,
 ).filter(lambda s: s.strip() != "")
-_ATOM = st.one_of(_WORD, _PHRASE.map(lambda s: f'"{s}"'))
+_SIMPLE = st.one_of(
+    _WORD,
+    _PHRASE.map(lambda s: f'"{s}"'),
+    st.from_regex(r"[a-z]{2,6}\*", fullmatch=True),  # prefix
+    st.from_regex(r"@[a-z][a-z0-9_]{0,5}", fullmatch=True),  # alias
+)
+_ATOM = st.one_of(
+    _SIMPLE,
+    st.tuples(st.sampled_from(["title:", "summary:"]), _SIMPLE).map("".join),
+    st.tuples(_SIMPLE, st.integers(0, 50), _SIMPLE).map(lambda t: f"({t[0]} NEAR/{t[1]} {t[2]})"),
+)
 
 
 def _compound(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

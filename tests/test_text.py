@@ -94,7 +94,9 @@ def test_quoted_gt_inside_an_attribute_does_not_leak() -> None:
     [
         ("ＴＥＳＬＡ", "tesla"),
         ("ＦＳＤ　ｉｎ　Ｃｈｉｎａ", "fsd in china"),
-        ("ｆｕｌｌ ｓｅｌｆ－ｄｒｉｖｉｎｇ", "full self-driving"),
+        ("ｆｕｌｌ ｓｅｌｆ－ｄｒｉｖｉｎｇ", "full self driving"),  # hyphens read as spaces
+        ("完全自動駕駛 在中國", "完全自动驾驶 在中国"),  # Traditional reads as Simplified
+        ("Tesla’s  O'Neil", "tesla s o neil"),
         ("Tesla FSD", "tesla fsd"),
         ("STRASSE Straße", "strasse strasse"),
         ("ﬁnal", "final"),

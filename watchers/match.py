@@ -1,13 +1,15 @@
 """The compiled watchlist: which watches an item matches, and why.
 
-A watchlist is compiled once: queries parsed, terms normalised, shared
-between watches, and put into one Aho-Corasick automaton. Matching an item
-normalises its title and summary once, scans each once for every term at
-the same time, then evaluates only the watches that have a term in the text
-(a watch none of whose terms occur cannot match unless it matches empty text,
-like ``-gdpr`` alone; the config rejects those). Every hit carries the terms
-that made it, with field and span in the normalised text, so an alert can say
-why it was sent.
+A watchlist is compiled once: queries parsed, aliases expanded, terms
+normalised, shared between watches, and put into one Aho-Corasick automaton.
+Matching an item normalises its title and summary once and scans each once
+for every term at the same time; then only the watches that have a term in
+the text are evaluated (:mod:`watchers.evaluate`), on the occurrences'
+fields and positions. A watch none of whose terms occur cannot match unless
+it matches empty text (like ``-gdpr`` alone), which the config rejects.
+
+Every hit carries the terms that made it, with field and span in the
+normalised text, so an alert can say why it was sent.
 """
 
 from __future__ import annotations
@@ -18,12 +20,42 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from watchers.query import And, Node, Not, Or, Term, parse_query, terms
+from watchers.evaluate import (
+    CAnd,
+    CField,
+    CNear,
+    CNode,
+    CNot,
+    COr,
+    CTerm,
+    Found,
+    Occurrence,
+    holds,
+    positive_keys,
+)
+from watchers.query import (
+    FIELDS,
+    Alias,
+    And,
+    Field,
+    Near,
+    Node,
+    Not,
+    QuerySyntaxError,
+    Term,
+    parse_query,
+)
 from watchers.text import is_word_char, normalise
 
-__all__ = ["FIELDS", "MatchedTerm", "Watch", "WatchHit", "Watchlist", "matches_empty_text"]
-
-FIELDS = ("title", "summary")
+__all__ = [
+    "FIELDS",
+    "MatchedTerm",
+    "Watch",
+    "WatchHit",
+    "Watchlist",
+    "compile_query",
+    "matches_empty_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,113 +105,176 @@ class Watch:
 
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    """A normalised term and whether each end must sit on a word boundary."""
+    """A normalised term: where it must sit on word boundaries, and whether it is a prefix."""
 
-    text: str
+    key: str
+    label: str  # as shown in explanations: the term, with * for a prefix
+    size: int
+    prefix: bool
     bound_start: bool
     bound_end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    name: str
+    tree: CNode
+    positive: tuple[tuple[str, tuple[int, ...]], ...]
 
 
 class Watchlist:
     """Watches compiled for matching; immutable once built, so it is safe to share and swap."""
 
-    def __init__(self, watches: Sequence[Watch]) -> None:
+    def __init__(
+        self, watches: Sequence[Watch], aliases: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """Raises QuerySyntaxError for an alias a query uses but ``aliases`` lacks."""
         self.watches: tuple[Watch, ...] = tuple(watches)
-        # Trees with every term already normalised, and each watch's supporting terms.
-        self._compiled = [
-            (w.name, tree := _normalised(w.query), tuple(dict.fromkeys(_positive_keys(tree))))
-            for w in self.watches
-        ]
+        patterns: dict[str, _Pattern] = {}
+        self._compiled = [_compile_watch(w, aliases or {}, patterns) for w in self.watches]
+        self._patterns = patterns
         self._automaton = ahocorasick.Automaton()
-        self._watches_of: dict[str, list[int]] = {}  # term -> indices of watches using it
-        for index, (_, tree, _) in enumerate(self._compiled):
-            for key in dict.fromkeys(term.text for term in terms(tree)):
-                if not key:
-                    continue
-                if key not in self._watches_of:
-                    pattern = _Pattern(key, is_word_char(key[0]), is_word_char(key[-1]))
-                    self._automaton.add_word(key, pattern)
-                    self._watches_of[key] = []
-                self._watches_of[key].append(index)
-        if self._watches_of:
+        words: dict[str, list[_Pattern]] = {}
+        for pattern in patterns.values():
+            words.setdefault(pattern.key[2:], []).append(pattern)
+        for word, group in words.items():
+            self._automaton.add_word(word, tuple(group))
+        if words:
             self._automaton.make_automaton()
-        # Watches that hold on a text with none of their terms (e.g. "-gdpr") are always
-        # evaluated; the config rejects them, but the Watchlist itself stays exact.
-        self._always = {i for i, (_, tree, _) in enumerate(self._compiled) if _evaluate(tree, {})}
+        self._watches_of: dict[str, list[int]] = {}  # pattern key -> watches using it
+        for index, compiled in enumerate(self._compiled):
+            for key in dict.fromkeys(_keys(compiled.tree)):
+                self._watches_of.setdefault(key, []).append(index)
+        empty = Found(("", ""), {})
+        self._always = {i for i, c in enumerate(self._compiled) if holds(c.tree, empty)}
 
     @classmethod
-    def from_queries(cls, queries: Mapping[str, str]) -> Watchlist:
+    def from_queries(
+        cls, queries: Mapping[str, str], aliases: Mapping[str, Sequence[str]] | None = None
+    ) -> Watchlist:
         """Compile ``{name: query}``; raises QuerySyntaxError for the first bad query."""
-        return cls([Watch(name, parse_query(query)) for name, query in queries.items()])
+        return cls([Watch(name, parse_query(q)) for name, q in queries.items()], aliases)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(w.name for w in self.watches)
 
+    @property
+    def term_count(self) -> int:
+        """Distinct patterns in the automaton (a prefix and the same exact word count twice)."""
+        return len(self._patterns)
+
     def match(self, title: str, summary: str) -> list[WatchHit]:
         """The watches that ``title`` and ``summary`` (plain text) satisfy, with their terms."""
-        found = self._scan({"title": normalise(title), "summary": normalise(summary)})
-        candidates = sorted(self._always.union(*(self._watches_of[key] for key in found)))
+        found = self._scan((normalise(title), normalise(summary)))
+        candidates = self._always.union(*(self._watches_of[key] for key in found.occurrences))
         hits = []
-        for name, tree, positive in (self._compiled[i] for i in candidates):
-            if _evaluate(tree, found):
-                matched = [occurrence for key in positive for occurrence in found.get(key, ())]
-                matched.sort(key=lambda m: (FIELDS.index(m.field), m.start, m.end))
-                hits.append(WatchHit(name, tuple(matched)))
+        for index in sorted(candidates):
+            compiled = self._compiled[index]
+            if holds(compiled.tree, found):
+                hits.append(WatchHit(compiled.name, self._explain(compiled, found)))
         return hits
 
-    def _scan(self, fields: Mapping[str, str]) -> dict[str, list[MatchedTerm]]:
-        found: dict[str, list[MatchedTerm]] = {}
-        if not self._watches_of:
-            return found
-        for name, text in fields.items():
-            size = len(text)
-            pattern: _Pattern
-            for last, pattern in self._automaton.iter(text):
-                end = last + 1
-                start = end - len(pattern.text)
-                if pattern.bound_start and start > 0 and is_word_char(text[start - 1]):
-                    continue
-                if pattern.bound_end and end < size and is_word_char(text[end]):
-                    continue
-                found.setdefault(pattern.text, []).append(
-                    MatchedTerm(pattern.text, name, start, end)
-                )
-        return found
+    def _scan(self, texts: tuple[str, str]) -> Found:
+        occurrences: dict[str, list[Occurrence]] = {}
+        if self._patterns:
+            for field_index, text in enumerate(texts):
+                size = len(text)
+                group: tuple[_Pattern, ...]
+                for last, group in self._automaton.iter(text):
+                    for pattern in group:
+                        end = last + 1
+                        start = end - pattern.size
+                        if pattern.bound_start and start > 0 and is_word_char(text[start - 1]):
+                            continue
+                        if pattern.prefix:
+                            while end < size and is_word_char(text[end]):
+                                end += 1
+                        elif pattern.bound_end and end < size and is_word_char(text[end]):
+                            continue
+                        occurrences.setdefault(pattern.key, []).append((field_index, start, end))
+        return Found(texts, occurrences)
+
+    def _explain(self, compiled: _Compiled, found: Found) -> tuple[MatchedTerm, ...]:
+        seen: set[tuple[str, int, int, int]] = set()
+        matched = []
+        for key, fields in compiled.positive:
+            for f, start, end in found.occurrences.get(key, ()):
+                if f in fields and (key, f, start, end) not in seen:
+                    seen.add((key, f, start, end))
+                    matched.append(MatchedTerm(self._patterns[key].label, FIELDS[f], start, end))
+        matched.sort(key=lambda m: (FIELDS.index(m.field), m.start, m.end))
+        return tuple(matched)
 
 
-def _evaluate(node: Node, found: Mapping[str, list[MatchedTerm]]) -> bool:
-    if isinstance(node, Term):
-        return bool(found.get(node.text))
-    if isinstance(node, Not):
-        return not _evaluate(node.child, found)
-    if isinstance(node, And):
-        return all(_evaluate(child, found) for child in node.children)
-    assert isinstance(node, Or)
-    return any(_evaluate(child, found) for child in node.children)
+def compile_query(query: Node, aliases: Mapping[str, Sequence[str]] | None = None) -> CNode:
+    """The evaluable form of a query (aliases expanded, terms normalised)."""
+    return _compile(query, aliases or {}, {})
 
 
-def _normalised(node: Node) -> Node:
-    if isinstance(node, Term):
-        return Term(normalise(node.text), node.phrase, node.column)
-    if isinstance(node, Not):
-        return Not(_normalised(node.child))
-    children = tuple(_normalised(child) for child in node.children)
-    return And(children) if isinstance(node, And) else Or(children)
-
-
-def _positive_keys(node: Node, negated: bool = False) -> list[str]:
-    """Terms whose presence supports a match (not under an odd number of NOTs)."""
-    if isinstance(node, Term):
-        return [] if negated else [node.text]
-    if isinstance(node, Not):
-        return _positive_keys(node.child, not negated)
-    return [key for child in node.children for key in _positive_keys(child, negated)]
-
-
-def matches_empty_text(node: Node) -> bool:
+def matches_empty_text(node: Node, aliases: Mapping[str, Sequence[str]] | None = None) -> bool:
     """True for a query that matches a text containing none of its terms (e.g. ``-GDPR``).
 
     Such a watch would alert on nearly every item; the config rejects it.
     """
-    return _evaluate(node, {})
+    return holds(compile_query(node, aliases), Found(("", ""), {}))
+
+
+def _compile_watch(
+    watch: Watch, aliases: Mapping[str, Sequence[str]], patterns: dict[str, _Pattern]
+) -> _Compiled:
+    tree = _compile(watch.query, aliases, patterns)
+    return _Compiled(watch.name, tree, tuple(dict.fromkeys(positive_keys(tree))))
+
+
+def _compile(
+    node: Node, aliases: Mapping[str, Sequence[str]], patterns: dict[str, _Pattern]
+) -> CNode:
+    if isinstance(node, Term):
+        return _term(node.text, node.prefix, patterns)
+    if isinstance(node, Alias):
+        if node.name not in aliases:
+            known = ", ".join(sorted(aliases)) or "none defined"
+            raise QuerySyntaxError(f"unknown alias @{node.name} (aliases: {known})", node.column)
+        return COr(tuple(_alias_entry(entry, patterns) for entry in aliases[node.name]))
+    if isinstance(node, Not):
+        return CNot(_compile(node.child, aliases, patterns))
+    if isinstance(node, Field):
+        return CField(FIELDS.index(node.name), _compile(node.child, aliases, patterns))
+    if isinstance(node, Near):
+        left = _compile(node.left, aliases, patterns)
+        return CNear(left, _compile(node.right, aliases, patterns), node.distance)
+    children = tuple(_compile(child, aliases, patterns) for child in node.children)
+    return CAnd(children) if isinstance(node, And) else COr(children)
+
+
+def _alias_entry(entry: str, patterns: dict[str, _Pattern]) -> CTerm:
+    """An alias name is matched like a phrase; a trailing * makes it a prefix."""
+    entry = entry.strip()
+    prefix = entry.endswith("*") and len(entry) > 1
+    return _term(entry[:-1] if prefix else entry, prefix, patterns)
+
+
+def _term(text: str, prefix: bool, patterns: dict[str, _Pattern]) -> CTerm:
+    word = normalise(text)
+    key = ("p:" if prefix else "t:") + word
+    if word and key not in patterns:
+        patterns[key] = _Pattern(
+            key=key,
+            label=word + ("*" if prefix else ""),
+            size=len(word),
+            prefix=prefix,
+            bound_start=is_word_char(word[0]),
+            bound_end=is_word_char(word[-1]),
+        )
+    return CTerm(key)
+
+
+def _keys(node: CNode) -> list[str]:
+    if isinstance(node, CTerm):
+        return [node.key]
+    if isinstance(node, CNot | CField):
+        return _keys(node.child)
+    if isinstance(node, CNear):
+        return _keys(node.left) + _keys(node.right)
+    return [key for child in node.children for key in _keys(child)]

@@ -2,17 +2,35 @@
 
 Two steps, kept apart on purpose: :func:`html_to_text` turns feed markup into
 the readable text we store and show; :func:`normalise` turns readable text into
-the form watches are matched against (NFKC, case-folded, single spaces).
-Spans in match explanations refer to the normalised text.
+the form watches are matched against. Spans in match explanations refer to the
+normalised text.
+
+Normalisation, in order: NFKC (full-width letters become ASCII), case folding,
+hyphens and apostrophes read as spaces (so "full self-driving", "Full-Self-
+Driving" and "full self driving" are alike), Traditional Chinese converted to
+Simplified (OpenCC ``t2s``: ``中國`` reads as ``中国``), runs of spaces folded.
+Applied alike to watch terms and to item text, so each matches the other.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 
-__all__ = ["html_to_text", "is_cjk", "is_word_char", "normalise"]
+import opencc
+
+__all__ = ["CJK_CLASS", "has_cjk", "html_to_text", "is_cjk", "is_word_char", "normalise"]
+
+# The same ranges as is_cjk, as a regex character class.
+CJK_CLASS = (
+    "\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002ebef\uf900-\ufaff\u3040-\u30ff"
+    "\uac00-\ud7af\u3000-\u303f"
+)
+_HAS_CJK = re.compile(f"[{CJK_CLASS}]")
+# Hyphens, dashes and apostrophes (after NFKC, which already maps many variants).
+_JOINERS = re.compile("[\\-\u2010-\u2015\u2212'\u2018\u2019\u02bc\uff07]")
 
 # Tags that do not separate words: "<b>Tes</b>la" is one word, "<p>a</p><p>b</p>" two.
 _INLINE = (
@@ -45,8 +63,21 @@ def html_to_text(markup: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """The matching form of plain text: NFKC (full-width -> ASCII), case-folded, spaces folded."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """The matching form of plain text (see the module docstring for the steps)."""
+    text = _JOINERS.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    if _HAS_CJK.search(text):
+        text = _t2s().convert(text)
+    return " ".join(text.split())
+
+
+def has_cjk(text: str) -> bool:
+    return _HAS_CJK.search(text) is not None
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    """The converter, built once (it loads dictionaries); converting is thread-safe."""
+    return opencc.OpenCC("t2s.json")
 
 
 def is_cjk(char: str) -> bool:
