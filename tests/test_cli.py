@@ -83,7 +83,7 @@ def test_environment_variables_fill_config_values(
 def test_the_example_config_is_valid(cli: Cli) -> None:
     result = cli("check", "--config", str(ROOT / "config.example.toml"))
     assert result.code == 0, result.err
-    assert "config OK: 2 feeds, 2 watches" in result.out
+    assert "config OK: 2 feeds, 4 watches" in result.out
 
 
 def test_feeds_and_alerts_commands(cli: Cli, feed_server: FeedServer, tmp_path: Path) -> None:
