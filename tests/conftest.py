@@ -20,6 +20,18 @@ WATCHES = {
 }
 
 
+SCORES = pytest.StashKey[str]()  # the evaluation suites' precision/recall report
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the matcher's precision and recall with every run, not only on failure."""
+    if SCORES in config.stash:
+        terminalreporter.write_sep("-", "matcher precision and recall")
+        terminalreporter.write_line(config.stash[SCORES])
+
+
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     with FeedServer() as server:
