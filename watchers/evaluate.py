@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CAnd",
+    "CAny",
     "CField",
     "CNear",
     "CNode",
@@ -25,7 +26,10 @@ __all__ = [
     "Found",
     "Occurrence",
     "holds",
+    "keys_of",
     "positive_keys",
+    "simplify",
+    "triggers",
 ]
 
 Occurrence = tuple[int, int, int]  # (field index, start, end) in the normalised field text
@@ -39,6 +43,13 @@ _TOKEN = re.compile(f"[{_HAN}]|(?:(?![{_HAN}])[^\\W_])+")
 @dataclass(frozen=True, slots=True)
 class CTerm:
     key: str  # the pattern's key in the scan results
+
+
+@dataclass(frozen=True, slots=True)
+class CAny:
+    """An OR of plain terms, tested as one set operation."""
+
+    keys: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ class CField:
     child: CNode
 
 
-CNode = CTerm | CNot | CAnd | COr | CNear | CField
+CNode = CTerm | CAny | CNot | CAnd | COr | CNear | CField
 
 
 @dataclass(slots=True)
@@ -91,6 +102,10 @@ class Found:
 
 def holds(node: CNode, found: Found, fields: tuple[int, ...] = ALL_FIELDS) -> bool:
     """Does the item satisfy ``node`` looking only in ``fields``?"""
+    if isinstance(node, CAny):
+        if fields is ALL_FIELDS:
+            return not found.occurrences.keys().isdisjoint(node.keys)
+        return any(o[0] in fields for key in node.keys for o in found.occurrences.get(key, ()))
     if isinstance(node, CTerm):
         occurrences = found.occurrences.get(node.key)
         if not occurrences:
@@ -113,6 +128,8 @@ def positive_keys(
     """The terms whose presence supports a match, each with the fields it may be found in."""
     if isinstance(node, CTerm):
         return [(node.key, fields)]
+    if isinstance(node, CAny):
+        return [(key, fields) for key in sorted(node.keys)]
     if isinstance(node, CNot):
         return []
     if isinstance(node, CField):
@@ -126,6 +143,13 @@ def _spans(node: CNode, found: Found, field_index: int) -> list[tuple[int, int]]
     """Where a NEAR operand occurs in one field, as character spans."""
     if isinstance(node, CTerm):
         return [(s, e) for f, s, e in found.occurrences.get(node.key, ()) if f == field_index]
+    if isinstance(node, CAny):
+        return [
+            (s, e)
+            for key in node.keys
+            for f, s, e in found.occurrences.get(key, ())
+            if f == field_index
+        ]
     if isinstance(node, COr):
         return [span for child in node.children for span in _spans(child, found, field_index)]
     if isinstance(node, CField):
@@ -148,3 +172,62 @@ def _between(found: Found, field_index: int, a: tuple[int, int], b: tuple[int, i
     last_of_first = found.token(field_index, first[1] - 1)
     first_of_second = found.token(field_index, second[0])
     return max(0, first_of_second - last_of_first - 1)
+
+
+def simplify(node: CNode) -> CNode:
+    """The same tree with every OR of plain terms turned into one :class:`CAny`."""
+    if isinstance(node, CTerm | CAny):
+        return node
+    if isinstance(node, CNot):
+        return CNot(simplify(node.child))
+    if isinstance(node, CField):
+        return CField(node.field, simplify(node.child))
+    if isinstance(node, CNear):
+        return CNear(simplify(node.left), simplify(node.right), node.distance)
+    children = tuple(simplify(child) for child in node.children)
+    if isinstance(node, CAnd):
+        return CAnd(children)
+    if all(isinstance(child, CTerm | CAny) for child in children):
+        return CAny(frozenset(k for child in children for k in keys_of(child)))
+    return COr(children)
+
+
+def keys_of(node: CNode) -> list[str]:
+    """Every term key in the tree, negated ones included."""
+    if isinstance(node, CTerm):
+        return [node.key]
+    if isinstance(node, CAny):
+        return sorted(node.keys)
+    if isinstance(node, CNot | CField):
+        return keys_of(node.child)
+    if isinstance(node, CNear):
+        return keys_of(node.left) + keys_of(node.right)
+    return [key for child in node.children for key in keys_of(child)]
+
+
+def triggers(node: CNode, weight: Mapping[str, int]) -> frozenset[str] | None:
+    """A set of keys at least one of which every matching text contains; None if there is none.
+
+    Only texts with a trigger present are evaluated against the watch. Of an
+    AND's children any one will do, so the lightest is picked: ``weight`` is
+    how many watches use a key, and a term shared by many watches (a region,
+    a topic) is likely common in text, while a name is likely rare.
+    """
+    if isinstance(node, CTerm):
+        return frozenset([node.key])
+    if isinstance(node, CAny):
+        return node.keys
+    if isinstance(node, CNot):
+        return None
+    if isinstance(node, CField):
+        return triggers(node.child, weight)
+    if isinstance(node, COr):
+        parts = [triggers(child, weight) for child in node.children]
+        if any(part is None for part in parts):
+            return None
+        return frozenset().union(*(part for part in parts if part is not None))
+    sides = node.children if isinstance(node, CAnd) else (node.left, node.right)
+    options = [t for t in (triggers(side, weight) for side in sides) if t is not None]
+    if not options:
+        return None
+    return min(options, key=lambda keys: (sum(weight.get(k, 0) for k in keys), len(keys)))

@@ -1,7 +1,7 @@
 """The compiled watchlist: which watches an item matches, and why.
 
 A watchlist is compiled once: queries parsed, aliases expanded, terms
-normalised, shared between watches, and put into one Aho-Corasick automaton.
+normalised, shared between watches, and put into one Aho-Corasick automaton (ahocorasick_rs, a DFA).
 Matching an item normalises its title and summary once and scans each once
 for every term at the same time; then only the watches that have a term in
 the text are evaluated (:mod:`watchers.evaluate`), on the occurrences'
@@ -15,10 +15,11 @@ normalised text, so an alert can say why it was sent.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from watchers.evaluate import (
     CAnd,
@@ -31,7 +32,10 @@ from watchers.evaluate import (
     Found,
     Occurrence,
     holds,
+    keys_of,
     positive_keys,
+    simplify,
+    triggers,
 )
 from watchers.query import (
     FIELDS,
@@ -45,7 +49,7 @@ from watchers.query import (
     Term,
     parse_query,
 )
-from watchers.text import is_word_char, normalise
+from watchers.text import is_cjk, is_word_char, normalise
 
 __all__ = [
     "FIELDS",
@@ -56,6 +60,9 @@ __all__ = [
     "compile_query",
     "matches_empty_text",
 ]
+
+
+_DFA = ahocorasick_rs.Implementation.DFA  # more memory than the NFA, and the fastest scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +140,29 @@ class Watchlist:
         patterns: dict[str, _Pattern] = {}
         self._compiled = [_compile_watch(w, aliases or {}, patterns) for w in self.watches]
         self._patterns = patterns
-        self._automaton = ahocorasick.Automaton()
         words: dict[str, list[_Pattern]] = {}
         for pattern in patterns.values():
             words.setdefault(pattern.key[2:], []).append(pattern)
-        for word, group in words.items():
-            self._automaton.add_word(word, tuple(group))
-        if words:
-            self._automaton.make_automaton()
-        self._watches_of: dict[str, list[int]] = {}  # pattern key -> watches using it
+        # Per automaton pattern index, what each hit must pass: (key, prefix, bounds).
+        self._groups = [
+            tuple((p.key, p.prefix, p.bound_start, p.bound_end) for p in group)
+            for group in words.values()
+        ]
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(list(words), implementation=_DFA) if words else None
+        )
+        # Each watch is indexed under its trigger keys only, so a term shared by many
+        # watches (a region, a topic) does not make them all candidates.
+        weight = Counter(k for c in self._compiled for k in dict.fromkeys(keys_of(c.tree)))
+        self._watches_of: dict[str, list[int]] = {}
+        self._always: set[int] = set()  # watches with no trigger: evaluated on every text
         for index, compiled in enumerate(self._compiled):
-            for key in dict.fromkeys(_keys(compiled.tree)):
+            keys = triggers(compiled.tree, weight)
+            if keys is None:
+                self._always.add(index)
+                continue
+            for key in sorted(keys):
                 self._watches_of.setdefault(key, []).append(index)
-        empty = Found(("", ""), {})
-        self._always = {i for i, c in enumerate(self._compiled) if holds(c.tree, empty)}
 
     @classmethod
     def from_queries(
@@ -167,7 +183,10 @@ class Watchlist:
     def match(self, title: str, summary: str) -> list[WatchHit]:
         """The watches that ``title`` and ``summary`` (plain text) satisfy, with their terms."""
         found = self._scan((normalise(title), normalise(summary)))
-        candidates = self._always.union(*(self._watches_of[key] for key in found.occurrences))
+        watches_of = self._watches_of
+        candidates = self._always.union(
+            *(watches_of[key] for key in found.occurrences if key in watches_of)
+        )
         hits = []
         for index in sorted(candidates):
             compiled = self._compiled[index]
@@ -177,22 +196,31 @@ class Watchlist:
 
     def _scan(self, texts: tuple[str, str]) -> Found:
         occurrences: dict[str, list[Occurrence]] = {}
-        if self._patterns:
-            for field_index, text in enumerate(texts):
-                size = len(text)
-                group: tuple[_Pattern, ...]
-                for last, group in self._automaton.iter(text):
-                    for pattern in group:
-                        end = last + 1
-                        start = end - pattern.size
-                        if pattern.bound_start and start > 0 and is_word_char(text[start - 1]):
+        if self._automaton is None:
+            return Found(texts, occurrences)
+        find, groups = self._automaton.find_matches_as_indexes, self._groups
+        for field_index, text in enumerate(texts):
+            size = len(text)
+            for index, start, end in find(text, overlapping=True):
+                for key, prefix, bound_start, bound_end in groups[index]:
+                    # is_word_char, inlined (this runs for every raw hit): a letter or
+                    # digit glues onto a Latin term unless it is CJK (U+3000-U+9FFF
+                    # tested inline, the rarer CJK ranges by is_cjk).
+                    if bound_start and start > 0:
+                        c = text[start - 1]
+                        if c.isalnum() and (c < "\u3000" or not ("\u3000" <= c <= "\u9fff"
+                                                                 or is_cjk(c))):  # fmt: skip
                             continue
-                        if pattern.prefix:
-                            while end < size and is_word_char(text[end]):
-                                end += 1
-                        elif pattern.bound_end and end < size and is_word_char(text[end]):
+                    stop = end
+                    if prefix:
+                        while stop < size and is_word_char(text[stop]):
+                            stop += 1
+                    elif bound_end and stop < size:
+                        c = text[stop]
+                        if c.isalnum() and (c < "\u3000" or not ("\u3000" <= c <= "\u9fff"
+                                                                 or is_cjk(c))):  # fmt: skip
                             continue
-                        occurrences.setdefault(pattern.key, []).append((field_index, start, end))
+                    occurrences.setdefault(key, []).append((field_index, start, stop))
         return Found(texts, occurrences)
 
     def _explain(self, compiled: _Compiled, found: Found) -> tuple[MatchedTerm, ...]:
@@ -223,7 +251,7 @@ def matches_empty_text(node: Node, aliases: Mapping[str, Sequence[str]] | None =
 def _compile_watch(
     watch: Watch, aliases: Mapping[str, Sequence[str]], patterns: dict[str, _Pattern]
 ) -> _Compiled:
-    tree = _compile(watch.query, aliases, patterns)
+    tree = simplify(_compile(watch.query, aliases, patterns))
     return _Compiled(watch.name, tree, tuple(dict.fromkeys(positive_keys(tree))))
 
 
@@ -268,13 +296,3 @@ def _term(text: str, prefix: bool, patterns: dict[str, _Pattern]) -> CTerm:
             bound_end=is_word_char(word[-1]),
         )
     return CTerm(key)
-
-
-def _keys(node: CNode) -> list[str]:
-    if isinstance(node, CTerm):
-        return [node.key]
-    if isinstance(node, CNot | CField):
-        return _keys(node.child)
-    if isinstance(node, CNear):
-        return _keys(node.left) + _keys(node.right)
-    return [key for child in node.children for key in _keys(child)]
