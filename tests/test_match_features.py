@@ -187,3 +187,44 @@ def test_traditional_and_simplified_texts_give_the_same_matches(
         return [hit.watch for hit in watchlist.match(title, "")]
 
     assert names(_S2T.convert(text)) == names(text)
+
+
+_WORDS = ["tesla", "china", "fsd", "approval", "byd", "特斯拉", "中国", "批准", '"data export"']
+_LEAF = st.one_of(
+    st.sampled_from(_WORDS),
+    st.sampled_from(["title:", "summary:"]).flatmap(
+        lambda f: st.sampled_from(_WORDS).map(f.__add__)
+    ),
+    st.sampled_from(["approv*", "tesl*"]),
+)
+
+
+def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    pair = st.tuples(inner, inner)
+    return st.one_of(
+        pair.map(lambda p: f"({p[0]} AND {p[1]})"),
+        pair.map(lambda p: f"({p[0]} OR {p[1]})"),
+        pair.map(lambda p: f"({p[0]} AND NOT {p[1]})"),
+        st.tuples(st.sampled_from(_WORDS), st.integers(0, 4), st.sampled_from(_WORDS)).map(
+            lambda t: f"({t[0]} NEAR/{t[1]} {t[2]})"
+        ),
+    )
+
+
+_QUERIES = st.recursive(_LEAF, _combine, max_leaves=6)
+_ITEM_TEXT = st.lists(
+    st.sampled_from(["Tesla", "China", "FSD", "approved", "BYD", "特斯拉", "中國", "批准", "data export",
+                     "the", "x", "Teslas", "disapproval"]),
+    max_size=10,
+).map(" ".join)  # fmt: skip
+
+
+@given(st.lists(_QUERIES, min_size=1, max_size=6), _ITEM_TEXT, _ITEM_TEXT)
+def test_trigger_index_never_loses_a_match(queries: list[str], title: str, summary: str) -> None:
+    """Evaluating only the watches whose trigger terms occur gives what evaluating all gives."""
+    from watchers.evaluate import holds
+
+    watchlist = Watchlist.from_queries({f"w{i}": q for i, q in enumerate(queries)})
+    found = watchlist._scan((normalise(title), normalise(summary)))
+    every = [c.name for c in watchlist._compiled if holds(c.tree, found)]
+    assert [hit.watch for hit in watchlist.match(title, summary)] == every
