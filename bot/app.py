@@ -10,10 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from telegram import Bot
+from telegram.error import TelegramError
+
 from bot.config import Config
 from bot.console import ConsoleNotifier
 from bot.deliver import Deliverer, DeliveryReport
 from bot.notify import CONSOLE, Notifier
+from bot.telegram import TelegramNotifier
 from storage import feeds as feed_queries
 from storage.db import Database, open_database
 from storage.records import FeedSpec
@@ -60,8 +64,22 @@ class App:
             )
         )
         self._watchlist = config.watchlist()
-        self.notifiers: Mapping[str, Notifier] = notifiers or {CONSOLE: ConsoleNotifier()}
-        self.deliverer = Deliverer(self.db, self.notifiers, clock=clock)
+        self.telegram: TelegramNotifier | None = None
+        self._chats = chats = config.telegram.chats  # as started: [telegram] needs a restart
+        if notifiers is not None:
+            self.notifiers: dict[str, Notifier] = dict(notifiers)
+        elif config.telegram_token and chats:
+            bot = Bot(config.telegram_token, base_url=config.telegram.base_url)
+            self.telegram = TelegramNotifier(bot, chats, admins=config.telegram.admins)
+            self.notifiers = {chat.key: self.telegram for chat in chats}
+        else:
+            self.notifiers = {CONSOLE: ConsoleNotifier()}
+        self.deliverer = Deliverer(
+            self.db,
+            self.notifiers.get,
+            admin_notice=self.telegram.tell_admins if self.telegram else None,
+            clock=clock,
+        )
         self.context = PollContext(
             db=self.db,
             fetcher=self.fetcher,
@@ -88,6 +106,8 @@ class App:
             notes.append("[database] changed: restart to apply it")
         if config.polling != self.config.polling:
             notes.append("[polling] changed: restart to apply it")
+        if config.telegram != self.config.telegram:
+            notes.append("[telegram] changed: restart to apply it")
         self._watchlist = config.watchlist()
         self.config = config
         await self.sync_feeds()
@@ -134,6 +154,7 @@ class App:
         self, progress: Callable[[int, int, PollOutcome], None] | None = None
     ) -> PassReport:
         """`newshound once`: sync feeds, poll them all, deliver."""
+        await self.start()
         await self.sync_feeds()
         outcomes = await self.poll_all(force=True, progress=progress)
         delivery = await self.deliverer.deliver()
@@ -143,10 +164,32 @@ class App:
         ids = await asyncio.to_thread(feed_queries.due_feed_ids, self.db, self.clock())
         return [feed_id for feed_id in ids if feed_id in self._intervals]
 
+    async def start(self) -> None:
+        """Connect what needs connecting (the Telegram bot); failures are logged, not fatal:
+        alerts wait in the outbox until Telegram can be reached."""
+        if self.telegram is not None:
+            try:
+                await self.telegram.bot.initialize()
+            except TelegramError as exc:
+                log.error("telegram: cannot reach the Bot API (%s); alerts stay pending", exc)
+
     async def aclose(self) -> None:
+        if self.telegram is not None:
+            try:
+                await self.telegram.bot.shutdown()
+            except TelegramError as exc:
+                log.warning("telegram: shutdown: %s", exc)
         await self.fetcher.aclose()
         self.db.close()
 
     def _route(self, watches: Sequence[str]) -> tuple[str, ...]:
-        # One chat until Telegram routing arrives: the console sees every match.
-        return (CONSOLE,) if watches else ()
+        """The chats to alert for an item that matched ``watches``."""
+        if not watches:
+            return ()
+        if CONSOLE in self.notifiers:  # no Telegram: the console sees every match
+            return (CONSOLE,)
+        return tuple(
+            chat.key
+            for chat in self._chats
+            if chat.instant and any(chat.wants(watch) for watch in watches)
+        )

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bot.durations import parse_duration
+from bot.telegram_config import TOKEN_VARIABLE, TelegramConfig
 from watchers.match import Watch, Watchlist, matches_empty_text
 from watchers.query import QuerySyntaxError, parse_query
 from watchers.text import has_cjk, normalise
@@ -107,6 +108,12 @@ class Config(_Strict):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     feeds: list[FeedConfig] = Field(default_factory=list)
     watches: list[WatchConfig] = Field(default_factory=list)
+    telegram: TelegramConfig = TelegramConfig()
+
+    @property
+    def telegram_token(self) -> str | None:
+        """The bot token: ``[telegram] token``; None means alerts go to the console."""
+        return self.telegram.token
 
     def interval_of(self, feed: FeedConfig) -> timedelta:
         return feed.interval or self.polling.interval
@@ -124,6 +131,7 @@ class Config(_Strict):
         problems = _duplicates("feeds", "url", [f.url for f in self.feeds])
         problems += _duplicates("watches", "name", [w.name for w in self.watches])
         problems += _alias_problems(self.aliases)
+        problems += _chat_problems(self)
         for index, watch in enumerate(self.watches):
             tree = parse_query(watch.query)
             where = f"watches[{index}].query"
@@ -165,7 +173,13 @@ def load_config(path: Path) -> Config:
 def parse_config(raw: dict[str, Any], *, environ: Any = None) -> Config:
     """Validate an already-parsed TOML document (``${VAR}`` replaced from ``environ``)."""
     problems: list[str] = []
-    expanded = _expand(raw, environ if environ is not None else os.environ, "", problems)
+    environ = environ if environ is not None else os.environ
+    expanded = _expand(raw, environ, "", problems)
+    telegram = expanded.get("telegram")
+    if (telegram is None or isinstance(telegram, dict)) and TOKEN_VARIABLE in environ:
+        telegram = dict(telegram or {})
+        telegram.setdefault("token", environ[TOKEN_VARIABLE])  # the variable alone also works
+        expanded["telegram"] = telegram
     if problems:
         raise ConfigError(problems)
     try:
@@ -245,6 +259,23 @@ def _toml_type(value: Any) -> str:
     if isinstance(value, dict):
         return "table"
     return names.get(type(value), type(value).__name__)
+
+
+def _chat_problems(config: Config) -> list[str]:
+    names = {w.name for w in config.watches}
+    chats = config.telegram.chats
+    problems = _duplicates("telegram.chats", "id", [str(c.id) for c in chats])
+    for index, chat in enumerate(chats):
+        for position, watch in enumerate(chat.watches):
+            if watch != "*" and watch not in names:
+                problems.append(
+                    f"telegram.chats[{index}].watches[{position}]: unknown watch {watch!r}"
+                )
+        if not chat.instant and chat.digest is None:
+            problems.append(
+                f"telegram.chats[{index}]: instant = false and no digest: this chat gets nothing"
+            )
+    return problems
 
 
 _ALIAS_NAME = re.compile(r"[\w-]+$")

@@ -2,44 +2,53 @@
 
 An alert is marked sent only after its notifier returns, so a crash between
 the two re-sends at most that one alert, and never loses one; the unique
-(chat, item) constraint means there is never a second row to send.
-Deliveries are serialised by a lock: two rounds never race for one alert.
+(chat, item) constraint means there is never a second row to send. Rounds
+are serialised by a lock, so two rounds never race for one alert. Within a
+round each chat is served by its own task, in order: a slow or failing chat
+never holds up the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.notify import Notifier
+from bot.notify import ChatUnreachable, DeliveryError, Notifier
 from storage import alerts as alert_queries
+from storage import chats as chat_queries
 from storage.db import Database
+from storage.records import AlertRecord
 
 __all__ = ["Deliverer", "DeliveryReport"]
 
 log = logging.getLogger(__name__)
+
+NotifierFor = Callable[[str], Notifier | None]
+AdminNotice = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
-    unroutable: int = 0
+    held: int = 0  # waiting for a chat that is unreachable or has no notifier
 
 
 class Deliverer:
     def __init__(
         self,
         db: Database,
-        notifiers: Mapping[str, Notifier],
+        notifier_for: NotifierFor,
         *,
+        admin_notice: AdminNotice | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
-        self._notifiers = notifiers
+        self._notifier_for = notifier_for
+        self._admin_notice = admin_notice
         self._clock = clock
         self._lock = asyncio.Lock()
 
@@ -47,23 +56,51 @@ class Deliverer:
         """Send every pending alert once; failures stay pending for the next round."""
         async with self._lock:
             pending = await asyncio.to_thread(alert_queries.pending_alerts, self._db)
-            sent = failed = unroutable = 0
+            inactive = await asyncio.to_thread(chat_queries.inactive_chats, self._db)
+            by_chat: dict[str, list[AlertRecord]] = {}
             for alert in pending:
-                notifier = self._notifiers.get(alert.chat)
-                if notifier is None:
-                    unroutable += 1
-                    continue
-                try:
-                    message_id = await notifier.send(alert)
-                except Exception as exc:
-                    failed += 1
-                    log.warning("deliver chat=%s alert=%d failed: %s", alert.chat, alert.id, exc)
-                    await asyncio.to_thread(alert_queries.mark_failed, self._db, alert.id, str(exc))
-                    continue
-                await asyncio.to_thread(
-                    alert_queries.mark_sent, self._db, alert.id, self._clock(), message_id
-                )
-                sent += 1
-            if unroutable:
-                log.warning("deliver: %d alerts wait for a chat that has no notifier", unroutable)
-            return DeliveryReport(sent=sent, failed=failed, unroutable=unroutable)
+                by_chat.setdefault(alert.chat, []).append(alert)
+            reports = await asyncio.gather(
+                *(self._chat(chat, alerts, chat in inactive) for chat, alerts in by_chat.items())
+            )
+            return DeliveryReport(
+                sent=sum(r.sent for r in reports),
+                failed=sum(r.failed for r in reports),
+                held=sum(r.held for r in reports),
+            )
+
+    async def _chat(self, chat: str, alerts: list[AlertRecord], inactive: bool) -> DeliveryReport:
+        notifier = self._notifier_for(chat)
+        if notifier is None or inactive:
+            why = "it is unreachable" if inactive else "it has no notifier"
+            log.info("deliver chat=%s: %d alerts held: %s", chat, len(alerts), why)
+            return DeliveryReport(held=len(alerts))
+        sent = 0
+        for index, alert in enumerate(alerts):
+            try:
+                message_id = await notifier.send(alert)
+            except ChatUnreachable as exc:
+                await self._unreachable(chat, str(exc))
+                return DeliveryReport(sent=sent, held=len(alerts) - index)
+            except Exception as exc:
+                log.warning("deliver chat=%s alert=%d failed: %s", chat, alert.id, exc)
+                await asyncio.to_thread(alert_queries.mark_failed, self._db, alert.id, str(exc))
+                if not isinstance(exc, DeliveryError):
+                    log.exception("deliver chat=%s: unexpected error", chat)
+                return DeliveryReport(sent=sent, failed=1, held=len(alerts) - index - 1)
+            await asyncio.to_thread(
+                alert_queries.mark_sent, self._db, alert.id, self._clock(), message_id
+            )
+            sent += 1
+        return DeliveryReport(sent=sent)
+
+    async def _unreachable(self, chat: str, reason: str) -> None:
+        log.warning("deliver chat=%s is unreachable (%s); its alerts are kept", chat, reason)
+        changed = await asyncio.to_thread(
+            chat_queries.set_chat_active, self._db, chat, False, self._clock(), reason
+        )
+        if changed and self._admin_notice is not None:
+            await self._admin_notice(
+                f"newshound: chat {chat} stopped taking messages ({reason}). Its alerts are "
+                "kept and will be sent once /start is sent in that chat."
+            )

@@ -2,7 +2,11 @@
 
 A notifier's :meth:`send` returns only after the message is really out
 (its id, if the channel has one); raising means "not sent", and the alert
-stays pending for the next delivery round.
+stays pending for the next delivery round::
+
+    DeliveryError          not sent this time; tried again next round
+    └── ChatUnreachable    the chat refuses the bot (blocked, kicked): the chat is
+                           deactivated, its alerts kept, and admins are told
 """
 
 from __future__ import annotations
@@ -11,9 +15,17 @@ from typing import Protocol
 
 from storage.records import AlertRecord
 
-__all__ = ["CONSOLE", "Notifier"]
+__all__ = ["CONSOLE", "ChatUnreachable", "DeliveryError", "Notifier"]
 
 CONSOLE = "console"  # the chat name of the console notifier
+
+
+class DeliveryError(Exception):
+    """The alert was not delivered; it stays pending."""
+
+
+class ChatUnreachable(DeliveryError):
+    """The chat will not take messages from the bot until someone acts (e.g. /start)."""
 
 
 class Notifier(Protocol):

@@ -54,6 +54,7 @@ class Runner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
+        await self.app.start()
         await self.app.sync_feeds()
         self._config_stamp = await self._stamp()
         scheduler = AsyncIOScheduler(timezone="UTC")

@@ -23,11 +23,11 @@ from sqlmodel import Session
 
 from storage.errors import StorageError
 
-__all__ = ["Database", "open_database"]
+__all__ = ["MIGRATIONS", "Database", "open_database", "upgrade"]
 
 log = logging.getLogger(__name__)
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Run Alembic's upgrade on the open engine (works for SQLite and PostgreSQL alike)."""
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)

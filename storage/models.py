@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
 
-__all__ = ["Alert", "Feed", "Item", "Match"]
+__all__ = ["Alert", "Chat", "Feed", "Item", "Match"]
 
 
 def _ts(*, nullable: bool = True, index: bool = False) -> Any:
@@ -106,3 +106,14 @@ class Alert(SQLModel, table=True):
     message_id: str | None = Field(default=None, sa_column=Column(Text))
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Chat(SQLModel, table=True):
+    """A chat that alerts go to, when it is not simply reachable (e.g. the bot was blocked)."""
+
+    __tablename__ = "chats"
+
+    chat: str = Field(sa_column=Column(Text, primary_key=True))
+    active: bool = Field(default=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    changed_at: datetime | None = _ts(nullable=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -24,11 +25,12 @@ from bot.notify import CONSOLE
 from storage import StorageError, open_database
 from storage import alerts as alert_queries
 from storage import feeds as feed_queries
-from storage.db import Database
+from storage.db import MIGRATIONS, Database, upgrade
 from storage.records import AlertRecord
 from tests.conftest import WATCHES
 from tests.feedgen import Item, rss2
 
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FSD = "Tesla wins approval for Full Self-Driving in China"
 
@@ -66,7 +68,22 @@ def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
     try:
         assert _schema_diff(db) == []
         with db.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == HEAD
+    finally:
+        db.close()
+
+
+def test_an_old_database_is_upgraded_with_its_data(db_url: str) -> None:
+    from storage.records import FeedSpec
+
+    old = open_database(db_url, migrate=False)
+    upgrade(old, "0001")  # the first released schema
+    feed_queries.sync_feeds(old, [FeedSpec("https://a.example/rss", "A")])
+    old.close()
+    db = open_database(db_url)
+    try:
+        assert [s.name for s in feed_queries.feed_summaries(db)] == ["A"]
+        assert _schema_diff(db) == []
     finally:
         db.close()
 

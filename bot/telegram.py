@@ -1,0 +1,112 @@
+"""The Telegram notifier: alerts as HTML messages, at Telegram's pace, never dropped.
+
+python-telegram-bot does the HTTP; this module adds what it leaves to us:
+pacing (:mod:`bot.pacing`), obeying a 429's retry_after and trying again,
+retrying network errors and 5xx with backoff, and telling a chat that is
+gone (403: blocked, kicked) apart from one that is merely slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.notify import ChatUnreachable, DeliveryError
+from bot.pacing import Pacer
+from bot.telegram_config import ChatConfig
+from bot.telegram_format import alert_html
+from storage.records import AlertRecord
+
+__all__ = ["TelegramNotifier"]
+
+log = logging.getLogger(__name__)
+
+_MAX_FLOOD_WAITS = 20  # 429s in a row for one message before it is left for the next round
+_MAX_NETWORK_TRIES = 4
+_GONE = ("chat not found", "bot was kicked", "bot is not a member", "have no rights")
+
+
+class TelegramNotifier:
+    def __init__(
+        self,
+        bot: Bot,
+        chats: Sequence[ChatConfig],
+        *,
+        admins: Sequence[int] = (),
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.chats: Mapping[str, ChatConfig] = {chat.key: chat for chat in chats}
+        self.admins = tuple(admins)
+        self.pacer = pacer or Pacer()
+        self._sleep = sleep
+
+    async def send(self, alert: AlertRecord) -> str | None:
+        chat = self.chats.get(alert.chat)
+        if chat is None:
+            raise DeliveryError(f"chat {alert.chat} is not in the config any more")
+        return await self.send_text(chat.id, alert_html(alert, chat.zone))
+
+    async def send_text(self, chat_id: int, text: str) -> str:
+        """Send one HTML message; returns Telegram's message id.
+
+        Raises:
+            ChatUnreachable: 403, or the chat does not exist for the bot.
+            DeliveryError: anything else that did not get through after retries.
+        """
+        floods = network = 0
+        while True:
+            await self.pacer.wait(chat_id)
+            try:
+                message = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                return str(message.message_id)
+            except RetryAfter as exc:
+                floods += 1
+                wait = _seconds(exc)
+                log.warning("telegram chat=%s: flood control, retrying in %.0f s", chat_id, wait)
+                if floods > _MAX_FLOOD_WAITS:
+                    raise DeliveryError(f"flood control {floods} times in a row") from exc
+                await self._sleep(wait)
+            except Forbidden as exc:
+                raise ChatUnreachable(f"Telegram refused: {exc.message}") from exc
+            except BadRequest as exc:
+                if any(reason in exc.message.lower() for reason in _GONE):
+                    raise ChatUnreachable(f"Telegram refused: {exc.message}") from exc
+                raise DeliveryError(f"Telegram rejected the message: {exc.message}") from exc
+            except NetworkError as exc:  # timeouts, connection errors, 5xx
+                network += 1
+                if network >= _MAX_NETWORK_TRIES:
+                    raise DeliveryError(f"network error: {exc.message}") from exc
+                log.warning("telegram chat=%s: %s; retry %d", chat_id, exc.message, network)
+                await self._sleep(2.0**network)
+            except TelegramError as exc:
+                raise DeliveryError(f"Telegram error: {exc.message}") from exc
+
+    async def tell_admins(self, text: str) -> None:
+        """A notice to every admin's private chat; failures are logged, never raised."""
+        for admin in self.admins:
+            try:
+                await self.send_text(admin, text)
+            except DeliveryError as exc:
+                log.warning("telegram admin=%s: could not send a notice: %s", admin, exc)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns that retry_after becomes a timedelta; accept both forms.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
