@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,9 @@ class App:
         if notifiers is not None:
             self.notifiers: dict[str, Notifier] = dict(notifiers)
         elif config.telegram_token and chats:
+            # python-telegram-bot 22 warns on every flood error unless told to use the
+            # timedelta form of retry_after that its next major version makes the default.
+            os.environ.setdefault("PTB_TIMEDELTA", "true")
             bot = Bot(config.telegram_token, base_url=config.telegram.base_url)
             self.telegram = TelegramNotifier(bot, chats, admins=config.telegram.admins)
             self.notifiers = {chat.key: self.telegram for chat in chats}
