@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
 
-__all__ = ["Alert", "Chat", "Feed", "Item", "Match"]
+__all__ = ["Alert", "Chat", "Digest", "Feed", "Item", "Match", "Mute"]
 
 
 def _ts(*, nullable: bool = True, index: bool = False) -> Any:
@@ -117,3 +117,31 @@ class Chat(SQLModel, table=True):
     active: bool = Field(default=True)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     changed_at: datetime | None = _ts(nullable=False)
+    paused: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class Mute(SQLModel, table=True):
+    """A watch a chat does not want instant alerts for, until a time."""
+
+    __tablename__ = "mutes"
+
+    chat: str = Field(sa_column=Column(Text, primary_key=True))
+    watch: str = Field(sa_column=Column(Text, primary_key=True))
+    until: datetime | None = _ts(nullable=False)
+
+
+class Digest(SQLModel, table=True):
+    """One daily digest of one chat: the unique (chat, local day) makes it exactly one."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("chat", "local_date", name="uq_digests_chat_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat: str = Field(sa_column=Column(Text, nullable=False))
+    local_date: str = Field(sa_column=Column(Text, nullable=False))  # YYYY-MM-DD in the chat's zone
+    status: str = Field(default="pending", sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+    message_ids: str | None = Field(default=None, sa_column=Column(Text))
