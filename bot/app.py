@@ -19,6 +19,7 @@ from bot.console import ConsoleNotifier
 from bot.deliver import Deliverer, DeliveryReport
 from bot.notify import CONSOLE, Notifier
 from bot.telegram import TelegramNotifier
+from bot.telegram_config import ChatConfig
 from storage import feeds as feed_queries
 from storage.db import Database, open_database
 from storage.records import FeedSpec
@@ -82,6 +83,7 @@ class App:
             self.db,
             self.notifiers.get,
             admin_notice=self.telegram.tell_admins if self.telegram else None,
+            rules_for=self._rules_for,
             clock=clock,
         )
         self.context = PollContext(
@@ -185,6 +187,9 @@ class App:
                 log.warning("telegram: shutdown: %s", exc)
         await self.fetcher.aclose()
         self.db.close()
+
+    def _rules_for(self, chat: str) -> ChatConfig | None:
+        return next((c for c in self._chats if c.key == chat), None)
 
     def _route(self, watches: Sequence[str]) -> tuple[str, ...]:
         """The chats to alert for an item that matched ``watches``."""

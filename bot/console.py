@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from bot.format import console_block
@@ -18,4 +19,9 @@ class ConsoleNotifier:
     async def send(self, alert: AlertRecord) -> str | None:
         stream = self._stream or sys.stdout
         print(console_block(alert), file=stream, flush=True)
+        return None
+
+    async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
+        for alert in alerts:  # a terminal has no flood limit: one readable block each
+            await self.send(alert)
         return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.notify import ChatUnreachable, DeliveryError, Notifier
+from bot.telegram_config import ChatConfig
 from storage import alerts as alert_queries
 from storage import chats as chat_queries
 from storage.db import Database
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 NotifierFor = Callable[[str], Notifier | None]
 AdminNotice = Callable[[str], Awaitable[None]]
+RulesFor = Callable[[str], ChatConfig | None]
+
+BURST = 5  # more pending alerts than this for one chat go out as one combined message
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +48,13 @@ class Deliverer:
         notifier_for: NotifierFor,
         *,
         admin_notice: AdminNotice | None = None,
+        rules_for: RulesFor | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
         self._notifier_for = notifier_for
         self._admin_notice = admin_notice
+        self._rules_for = rules_for
         self._clock = clock
         self._lock = asyncio.Lock()
 
@@ -75,6 +81,11 @@ class Deliverer:
             why = "it is unreachable" if inactive else "it has no notifier"
             log.info("deliver chat=%s: %d alerts held: %s", chat, len(alerts), why)
             return DeliveryReport(held=len(alerts))
+        rules = self._rules_for(chat) if self._rules_for else None
+        if rules is not None and _quiet(rules, self._clock()):
+            return DeliveryReport(held=len(alerts))  # sent, combined, when quiet hours end
+        if len(alerts) > BURST or (rules is not None and _held_by_quiet(rules, alerts)):
+            return await self._combined(chat, notifier, alerts)
         sent = 0
         for index, alert in enumerate(alerts):
             try:
@@ -83,16 +94,38 @@ class Deliverer:
                 await self._unreachable(chat, str(exc))
                 return DeliveryReport(sent=sent, held=len(alerts) - index)
             except Exception as exc:
-                log.warning("deliver chat=%s alert=%d failed: %s", chat, alert.id, exc)
-                await asyncio.to_thread(alert_queries.mark_failed, self._db, alert.id, str(exc))
-                if not isinstance(exc, DeliveryError):
-                    log.exception("deliver chat=%s: unexpected error", chat)
+                await self._failed(chat, [alert], exc)
                 return DeliveryReport(sent=sent, failed=1, held=len(alerts) - index - 1)
-            await asyncio.to_thread(
-                alert_queries.mark_sent, self._db, alert.id, self._clock(), message_id
-            )
+            await self._sent([alert], message_id)
             sent += 1
         return DeliveryReport(sent=sent)
+
+    async def _combined(
+        self, chat: str, notifier: Notifier, alerts: list[AlertRecord]
+    ) -> DeliveryReport:
+        try:
+            message_id = await notifier.send_combined(alerts)
+        except ChatUnreachable as exc:
+            await self._unreachable(chat, str(exc))
+            return DeliveryReport(held=len(alerts))
+        except Exception as exc:
+            await self._failed(chat, alerts, exc)
+            return DeliveryReport(failed=len(alerts))
+        await self._sent(alerts, message_id)
+        log.info("deliver chat=%s: %d alerts combined in one message", chat, len(alerts))
+        return DeliveryReport(sent=len(alerts))
+
+    async def _sent(self, alerts: list[AlertRecord], message_id: str | None) -> None:
+        now = self._clock()
+        for alert in alerts:
+            await asyncio.to_thread(alert_queries.mark_sent, self._db, alert.id, now, message_id)
+
+    async def _failed(self, chat: str, alerts: list[AlertRecord], exc: Exception) -> None:
+        log.warning("deliver chat=%s: %d alerts not sent: %s", chat, len(alerts), exc)
+        if not isinstance(exc, DeliveryError):
+            log.exception("deliver chat=%s: unexpected error", chat)
+        for alert in alerts:
+            await asyncio.to_thread(alert_queries.mark_failed, self._db, alert.id, str(exc))
 
     async def _unreachable(self, chat: str, reason: str) -> None:
         log.warning("deliver chat=%s is unreachable (%s); its alerts are kept", chat, reason)
@@ -104,3 +137,13 @@ class Deliverer:
                 f"newshound: chat {chat} stopped taking messages ({reason}). Its alerts are "
                 "kept and will be sent once /start is sent in that chat."
             )
+
+
+def _quiet(rules: ChatConfig, moment: datetime) -> bool:
+    hours = rules.quiet_hours
+    return hours is not None and hours.contains(moment.astimezone(rules.zone).time())
+
+
+def _held_by_quiet(rules: ChatConfig, alerts: list[AlertRecord]) -> bool:
+    """Several alerts, some created during quiet hours: they go out together."""
+    return len(alerts) > 1 and any(_quiet(rules, alert.created_at) for alert in alerts)

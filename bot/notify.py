@@ -11,6 +11,7 @@ stays pending for the next delivery round::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from storage.records import AlertRecord
@@ -31,4 +32,8 @@ class ChatUnreachable(DeliveryError):
 class Notifier(Protocol):
     async def send(self, alert: AlertRecord) -> str | None:
         """Deliver one alert; return the channel's message id, or None if it has none."""
+        ...
+
+    async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
+        """Deliver several alerts as one message (or as few as the channel allows)."""
         ...

@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.notify import ChatUnreachable, DeliveryError
 from bot.pacing import Pacer
 from bot.telegram_config import ChatConfig
-from bot.telegram_format import alert_html
+from bot.telegram_format import alert_html, combined_html
 from storage.records import AlertRecord
 
 __all__ = ["TelegramNotifier"]
@@ -54,6 +54,14 @@ class TelegramNotifier:
         if chat is None:
             raise DeliveryError(f"chat {alert.chat} is not in the config any more")
         return await self.send_text(chat.id, alert_html(alert, chat.zone))
+
+    async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
+        """A burst, or what quiet hours held, as few messages; returns the first one's id."""
+        chat = self.chats.get(alerts[0].chat)
+        if chat is None:
+            raise DeliveryError(f"chat {alerts[0].chat} is not in the config any more")
+        ids = [await self.send_text(chat.id, text) for text in combined_html(alerts, chat.zone)]
+        return ids[0]
 
     async def send_text(self, chat_id: int, text: str) -> str:
         """Send one HTML message; returns Telegram's message id.

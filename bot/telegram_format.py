@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from bot.format import display_title, format_time, matched_terms
 from storage.records import AlertRecord
 from watchers.text import has_cjk
 
-__all__ = ["MAX_MESSAGE", "alert_html", "snippet_html"]
+__all__ = ["MAX_MESSAGE", "alert_html", "combined_html", "snippet_html"]
 
 MAX_MESSAGE = 4096
 
@@ -94,3 +95,33 @@ def _terms_pattern(terms: list[str]) -> re.Pattern[str] | None:
             tail = r"\w*" if term.endswith("*") or any(t == term + "*" for t in terms) else ""
             parts.append(rf"(?<!\w){body}{tail}(?!\w)" if not tail else rf"(?<!\w){body}{tail}")
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def combined_html(alerts: Sequence[AlertRecord], zone: tzinfo | None = None) -> list[str]:
+    """Several alerts as few messages: a header, then one short entry per alert.
+
+    Used for a burst (more than five alerts for a chat at once) and for what
+    quiet hours held back. Split only between entries, each message within
+    the limit.
+    """
+    header = f"🔔 <b>{len(alerts)} new alerts</b>"
+    messages: list[str] = []
+    current = header
+    for alert in alerts:
+        entry = _entry(alert, zone)
+        if len(current) + 1 + len(entry) > MAX_MESSAGE:
+            messages.append(current)
+            current = f"🔔 <b>{len(alerts)} new alerts (cont.)</b>"
+        current += "\n" + entry
+    messages.append(current)
+    return messages
+
+
+def _entry(alert: AlertRecord, zone: tzinfo | None) -> str:
+    watches = html.escape(", ".join(alert.watches)[:120], quote=False)
+    title = html.escape(display_title(alert.title, alert.summary, 200), quote=False)
+    href = html.escape(alert.url or "", quote=True)
+    if alert.url and alert.url.startswith(("http://", "https://")) and len(href) <= _MAX_HREF:
+        title = f'<a href="{href}">{title}</a>'
+    feed = html.escape(alert.feed[:60], quote=False)
+    return f"• {title}\n   <i>{watches} · {feed} · {format_time(alert.published_at, zone)}</i>"

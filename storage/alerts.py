@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
 from storage.records import AlertRecord
 
-__all__ = ["delivered_alerts", "mark_failed", "mark_sent", "pending_alerts"]
+__all__ = ["delivered_alerts", "mark_failed", "mark_sent", "mark_skipped", "pending_alerts"]
 
 
 def pending_alerts(db: Database, limit: int = 500) -> list[AlertRecord]:
@@ -49,6 +49,16 @@ def mark_sent(db: Database, alert_id: int, now: datetime, message_id: str | None
             .values(status="sent", sent_at=now, message_id=message_id)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_skipped(db: Database, alert_id: int, reason: str) -> None:
+    """Close an alert without sending it (every watch it is for is muted in its chat)."""
+    with db.session() as session:
+        session.execute(
+            update(Alert)
+            .where(col(Alert.id) == alert_id, col(Alert.status) == "pending")
+            .values(status="skipped", last_error=reason)
+        )
 
 
 def mark_failed(db: Database, alert_id: int, error: str) -> None:
@@ -96,6 +106,7 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
                 sent_at=alert.sent_at,
                 watches=tuple(m.watch for m in found),
                 explanations=tuple(m.explanation for m in found),
+                message_id=alert.message_id,
             )
         )
     return records

@@ -115,6 +115,7 @@ class AlertRecord:
     sent_at: datetime | None
     watches: tuple[str, ...]
     explanations: tuple[str, ...] = field(default=())  # JSON per watch, same order
+    message_id: str | None = None  # the channel's id for the sent message
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,11 @@ class Recorder:
             raise ConnectionError("notifier is down")
         self.sent.append(alert)
         return f"msg-{alert.id}"
+
+    async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
+        for alert in alerts:
+            await self.send(alert)
+        return "combined"
 
 
 def _config(db: Path, *urls: str) -> Config:

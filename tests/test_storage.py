@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -107,6 +107,10 @@ class _Recorder:
 
     async def send(self, alert: AlertRecord) -> str | None:
         self.sent.append(alert)
+        return None
+
+    async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
+        self.sent.extend(alerts)
         return None
 
 

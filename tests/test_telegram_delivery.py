@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,28 +32,29 @@ def fake() -> Iterator[FakeBotApi]:
 
 
 def _config(tmp_path: Path, feed_url: str, fake: FakeBotApi) -> Config:
-    return parse_config(
-        {
-            "database": {"url": f"sqlite:///{tmp_path / 'n.db'}"},
-            "feeds": [{"url": feed_url, "name": "Wire"}],
-            "watches": [{"name": n, "query": q} for n, q in WATCHES.items()],
-            "telegram": {
-                "token": fake.token,
-                "base_url": fake.base_url,
-                "admins": [ADMIN],
-                "chats": [
-                    {"id": PRIVATE, "watches": ["Tesla FSD in China"], "timezone": "Asia/Shanghai"},
-                    {"id": EVERYTHING},
-                    {"id": GROUP, "watches": ["Data exports"]},
-                ],
-            },
+    return parse_config(_raw_config(tmp_path, feed_url, fake), environ={})
+
+
+def _raw_config(tmp_path: Path, feed_url: str, fake: FakeBotApi) -> dict[str, Any]:
+    return {
+        "database": {"url": f"sqlite:///{tmp_path / 'n.db'}"},
+        "feeds": [{"url": feed_url, "name": "Wire"}],
+        "watches": [{"name": n, "query": q} for n, q in WATCHES.items()],
+        "telegram": {
+            "token": fake.token,
+            "base_url": fake.base_url,
+            "admins": [ADMIN],
+            "chats": [
+                {"id": PRIVATE, "watches": ["Tesla FSD in China"], "timezone": "Asia/Shanghai"},
+                {"id": EVERYTHING},
+                {"id": GROUP, "watches": ["Data exports"]},
+            ],
         },
-        environ={},
-    )
+    }
 
 
-async def _once(config: Config) -> None:
-    app = App(config)
+async def _once(config: Config, clock: Callable[[], datetime] | None = None) -> None:
+    app = App(config, clock=clock) if clock else App(config)
     try:
         await app.run_once()
     finally:
@@ -164,3 +167,38 @@ async def test_messages_to_one_chat_are_paced(
 
 def _db(tmp_path: Path) -> Database:
     return open_database(f"sqlite:///{tmp_path / 'n.db'}")
+
+
+async def test_a_burst_becomes_one_combined_message(
+    fake: FakeBotApi, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    items = [Item(f"{FSD} #{i}", f"https://a.example/{i}", guid=str(i)) for i in range(8)]
+    feed_server.set("/f", Route(rss2(items)))
+    await _once(_config(tmp_path, feed_server.url("/f"), fake))
+
+    [message] = fake.sent(PRIVATE)
+    assert "8 new alerts" in message.text
+    assert all(f"{FSD} #{i}" in message.plain_text for i in range(8))
+    sent = [a for a in alert_queries.delivered_alerts(_db(tmp_path), 100) if a.chat == str(PRIVATE)]
+    assert len(sent) == 8 and {a.message_id for a in sent} == {str(message.message_id)}
+
+
+async def test_quiet_hours_hold_alerts_then_release_them_together(
+    fake: FakeBotApi, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    items = [Item(f"{FSD} #{i}", f"https://a.example/{i}", guid=str(i)) for i in range(2)]
+    feed_server.set("/f", Route(rss2(items)))
+    raw = _raw_config(tmp_path, feed_server.url("/f"), fake)
+    raw["telegram"]["chats"] = [{"id": PRIVATE, "quiet_hours": "23:00-07:00", "timezone": "UTC"}]
+    config = parse_config(raw, environ={})
+    night = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    morning = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)
+
+    await _once(config, clock=lambda: night)
+    assert fake.sent(PRIVATE) == []
+    assert len(alert_queries.pending_alerts(_db(tmp_path))) == 2  # held, not dropped
+
+    await _once(config, clock=lambda: morning)
+    [message] = fake.sent(PRIVATE)
+    assert "2 new alerts" in message.text
+    assert alert_queries.pending_alerts(_db(tmp_path)) == []
