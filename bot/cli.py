@@ -140,6 +140,12 @@ def _once(config: Config, args: argparse.Namespace) -> int:
 def _check(config: Config, args: argparse.Namespace) -> int:
     print(f"config OK: {len(config.feeds)} feeds, {len(config.watches)} watches")
     print(f"database: {config.database.url}")
+    chats = config.telegram.chats
+    if config.telegram_token and chats:
+        print(f"telegram: {len(chats)} chats, {len(config.telegram.admins)} admins")
+    else:
+        why = "no token (TELEGRAM_BOT_TOKEN)" if chats else "no [telegram] chats"
+        print(f"alerts go to the console: {why}")
     for feed in config.feeds:
         interval = format_duration(config.interval_of(feed))
         print(f"  feed  {feed.name or '(title from feed)'} <{feed.url}> every {interval}")
