@@ -1,4 +1,5 @@
-"""The command line: `newshound run | once | check | alerts | feeds | explain | backtest | demo`.
+"""The command line: `newshound run | once | check | alerts | feeds | explain | backtest | digest |
+demo`.
 
 Exit status: 0 success; 1 a runtime failure (e.g. the database cannot be
 opened); 2 a config error, reported before anything runs.
@@ -19,6 +20,7 @@ from bot import report
 from bot.backtest import backtest
 from bot.config import Config, ConfigError, load_config
 from bot.durations import format_duration
+from bot.telegram_config import ChatConfig
 from storage import Database, StorageError, open_database
 from storage import alerts as alert_queries
 from storage import feeds as feed_queries
@@ -90,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("--watch", help="only this watch (default: all)")
     backtest.add_argument("--days", type=int, default=7, help="how far back (default 7)")
     backtest.add_argument("--json", action="store_true", help="one JSON object")
+    digest = command("digest", "send today's digest now (print it with no token)")
+    digest.add_argument("--chat", type=int, help="only this chat id (default: every chat)")
+    digest.add_argument("--print", action="store_true", help="preview: print, send nothing")
     command("demo", "offline demo on bundled sample feeds")
     return parser
 
@@ -188,6 +193,47 @@ def _backtest(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _digest(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.digest import digest_text, send_digest
+    from storage import digests as digest_queries
+
+    chats = [c for c in config.telegram.chats if args.chat is None or c.id == args.chat]
+    if args.chat is not None and not chats:
+        raise ConfigError([f"no chat {args.chat} in [telegram] chats"])
+    if not chats:
+        chats = [ChatConfig(id=0)]  # no Telegram: one digest of every watch, to the console
+
+    async def go() -> int:
+        app = App(config)
+        failed = 0
+        try:
+            now = datetime.now(UTC)
+            if not args.print:
+                await app.start()
+            for chat in chats:
+                if args.print:  # a preview: the day is not used up
+                    since = await asyncio.to_thread(
+                        digest_queries.previous_digest_at, app.db, chat.key
+                    )
+                    watches = None if "*" in chat.watches else set(chat.watches)
+                    entries = await asyncio.to_thread(
+                        digest_queries.matches_between, app.db, since, now, watches
+                    )
+                    print(digest_text(entries, chat, now))
+                    continue
+                send = app.telegram.send_text if app.telegram else None
+                outcome = await send_digest(app.db, chat, send, now, printer=print)
+                if outcome.status == "failed":
+                    failed += 1
+                print(f"digest chat {chat.id}: {outcome.status}", file=sys.stderr)
+        finally:
+            await app.aclose()
+        return EXIT_FAILURE if failed else EXIT_OK
+
+    return asyncio.run(go())
+
+
 @contextmanager
 def _database(config: Config) -> Iterator[Database]:
     db = open_database(config.database.url)
@@ -205,4 +251,5 @@ _COMMANDS = {
     "feeds": _feeds,
     "explain": _explain,
     "backtest": _backtest,
+    "digest": _digest,
 }

@@ -15,13 +15,15 @@ import asyncio
 import logging
 import os
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.config import ConfigError, load_config
+from bot.digest import is_due, send_digest
+from storage import digests as digest_queries
 from watchers.poll import PollOutcome
 
 __all__ = ["Runner"]
@@ -32,6 +34,8 @@ _TICK_SECONDS = 5.0
 _RETRY_DELIVERY_SECONDS = 30.0
 _STOP_GRACE_SECONDS = 3.0
 _CONFIG_CHECK_SECONDS = 2.0
+_DIGEST_CHECK_SECONDS = 30.0
+_DIGEST_RETRY = timedelta(minutes=5)
 
 
 class Runner:
@@ -42,6 +46,7 @@ class Runner:
         self.tick = tick
         self.config_path = config_path
         self._config_stamp: tuple[int, int] | None = None
+        self._digest_retry: dict[str, datetime] = {}  # chat -> not before (after a failure)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._wake_delivery = asyncio.Event()
@@ -65,6 +70,8 @@ class Runner:
         scheduler.add_job(self._wake, "interval", seconds=_RETRY_DELIVERY_SECONDS, **once)
         if self.config_path is not None:
             scheduler.add_job(self._reload, "interval", seconds=_CONFIG_CHECK_SECONDS, **once)
+        if any(chat.digest for chat in self.app.config.telegram.chats):
+            scheduler.add_job(self._digests, "interval", seconds=_DIGEST_CHECK_SECONDS, **once)
         scheduler.start()
         deliverer = asyncio.create_task(self._deliver_loop())
         log.info("running: %d feeds, %d watches", len(self.app.config.feeds),
@@ -98,6 +105,21 @@ class Runner:
             return
         if outcome is not None and outcome.new_alerts:
             self._wake_delivery.set()
+
+    async def _digests(self) -> None:
+        """Send each chat's digest once its local digest time has come (once a day: the
+        database's unique (chat, day) decides, not this process)."""
+        now = datetime.now(UTC)
+        send = self.app.telegram.send_text if self.app.telegram else None
+        for chat in self.app.config.telegram.chats:
+            if chat.digest is None or self._digest_retry.get(chat.key, now) > now:
+                continue
+            last = await asyncio.to_thread(digest_queries.last_sent_date, self.app.db, chat.key)
+            if not is_due(chat, now, last):
+                continue
+            outcome = await send_digest(self.app.db, chat, send, now, printer=_print)
+            if outcome.status == "failed":
+                self._digest_retry[chat.key] = now + _DIGEST_RETRY
 
     async def _reload(self) -> None:
         stamp = await self._stamp()
@@ -138,3 +160,7 @@ class Runner:
                 await self.app.deliverer.deliver()
             except Exception:
                 log.exception("delivery round failed; alerts stay pending")
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 (no Telegram: the console is the channel)
