@@ -10,16 +10,20 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from telegram import Bot
 from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
 
+from bot.commands import CommandContext
 from bot.config import Config
 from bot.console import ConsoleNotifier
 from bot.deliver import Deliverer, DeliveryReport
+from bot.digest import digest_messages
 from bot.notify import CONSOLE, Notifier
 from bot.telegram import TelegramNotifier
 from bot.telegram_config import ChatConfig
+from storage import digests as digest_queries
 from storage import feeds as feed_queries
 from storage.db import Database, open_database
 from storage.records import FeedSpec
@@ -67,6 +71,7 @@ class App:
         )
         self._watchlist = config.watchlist()
         self.telegram: TelegramNotifier | None = None
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._chats = chats = config.telegram.chats  # as started: [telegram] needs a restart
         if notifiers is not None:
             self.notifiers: dict[str, Notifier] = dict(notifiers)
@@ -74,8 +79,15 @@ class App:
             # python-telegram-bot 22 warns on every flood error unless told to use the
             # timedelta form of retry_after that its next major version makes the default.
             os.environ.setdefault("PTB_TIMEDELTA", "true")
-            bot = Bot(config.telegram_token, base_url=config.telegram.base_url)
-            self.telegram = TelegramNotifier(bot, chats, admins=config.telegram.admins)
+            self.application = (
+                ApplicationBuilder()
+                .token(config.telegram_token)
+                .base_url(config.telegram.base_url)
+                .build()
+            )
+            self.telegram = TelegramNotifier(
+                self.application.bot, chats, admins=config.telegram.admins
+            )
             self.notifiers = {chat.key: self.telegram for chat in chats}
         else:
             self.notifiers = {CONSOLE: ConsoleNotifier()}
@@ -173,17 +185,44 @@ class App:
     async def start(self) -> None:
         """Connect what needs connecting (the Telegram bot); failures are logged, not fatal:
         alerts wait in the outbox until Telegram can be reached."""
-        if self.telegram is not None:
+        if self.application is not None:
             try:
-                await self.telegram.bot.initialize()
+                await self.application.initialize()
             except TelegramError as exc:
                 log.error("telegram: cannot reach the Bot API (%s); alerts stay pending", exc)
 
+    def command_context(self) -> CommandContext:
+        """What the Telegram commands need from the running app (read on each use)."""
+        return CommandContext(
+            db=self.db,
+            telegram=self.config.telegram,
+            watchlist=lambda: self._watchlist,
+            aliases=lambda: self.config.aliases,
+            send_digest=self.digest_now,
+            clock=self.clock,
+        )
+
+    async def digest_now(self, chat_id: int) -> str:
+        """/digest: what the next digest would hold, sent now; the daily one is unaffected."""
+        chat = self.config.telegram.chat(chat_id)
+        if chat is None or self.telegram is None:
+            return "This chat has no digest."
+        now = self.clock()
+        since = await asyncio.to_thread(digest_queries.previous_digest_at, self.db, chat.key)
+        watches = None if "*" in chat.watches else set(chat.watches)
+        entries = await asyncio.to_thread(
+            digest_queries.matches_between, self.db, since, now, watches
+        )
+        messages = digest_messages(entries, chat, now)
+        for text in messages:
+            await self.telegram.send_text(chat.id, text)
+        return f"Digest sent: {len(entries)} matches in {len(messages)} messages."
+
     async def aclose(self) -> None:
-        if self.telegram is not None:
+        if self.application is not None:
             try:
-                await self.telegram.bot.shutdown()
-            except TelegramError as exc:
+                await self.application.shutdown()
+            except (TelegramError, RuntimeError) as exc:
                 log.warning("telegram: shutdown: %s", exc)
         await self.fetcher.aclose()
         self.db.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +20,7 @@ from bot.notify import ChatUnreachable, DeliveryError, Notifier
 from bot.telegram_config import ChatConfig
 from storage import alerts as alert_queries
 from storage import chats as chat_queries
+from storage import controls
 from storage.db import Database
 from storage.records import AlertRecord
 
@@ -63,11 +64,16 @@ class Deliverer:
         async with self._lock:
             pending = await asyncio.to_thread(alert_queries.pending_alerts, self._db)
             inactive = await asyncio.to_thread(chat_queries.inactive_chats, self._db)
+            paused = await asyncio.to_thread(controls.paused_chats, self._db)
+            mutes = await asyncio.to_thread(controls.active_mutes, self._db, self._clock())
             by_chat: dict[str, list[AlertRecord]] = {}
             for alert in pending:
                 by_chat.setdefault(alert.chat, []).append(alert)
             reports = await asyncio.gather(
-                *(self._chat(chat, alerts, chat in inactive) for chat, alerts in by_chat.items())
+                *(
+                    self._chat(chat, alerts, chat in inactive or chat in paused, mutes.get(chat))
+                    for chat, alerts in by_chat.items()
+                )
             )
             return DeliveryReport(
                 sent=sum(r.sent for r in reports),
@@ -75,12 +81,22 @@ class Deliverer:
                 held=sum(r.held for r in reports),
             )
 
-    async def _chat(self, chat: str, alerts: list[AlertRecord], inactive: bool) -> DeliveryReport:
+    async def _chat(
+        self,
+        chat: str,
+        alerts: list[AlertRecord],
+        held: bool,
+        muted: Mapping[str, datetime] | None,
+    ) -> DeliveryReport:
         notifier = self._notifier_for(chat)
-        if notifier is None or inactive:
-            why = "it is unreachable" if inactive else "it has no notifier"
+        if notifier is None or held:
+            why = "it is unreachable or paused" if held else "it has no notifier"
             log.info("deliver chat=%s: %d alerts held: %s", chat, len(alerts), why)
             return DeliveryReport(held=len(alerts))
+        if muted:
+            alerts = await self._skip_muted(alerts, muted)
+            if not alerts:
+                return DeliveryReport()
         rules = self._rules_for(chat) if self._rules_for else None
         if rules is not None and _quiet(rules, self._clock()):
             return DeliveryReport(held=len(alerts))  # sent, combined, when quiet hours end
@@ -99,6 +115,20 @@ class Deliverer:
             await self._sent([alert], message_id)
             sent += 1
         return DeliveryReport(sent=sent)
+
+    async def _skip_muted(
+        self, alerts: list[AlertRecord], muted: Mapping[str, datetime]
+    ) -> list[AlertRecord]:
+        """Close alerts whose every watch the chat has muted (their matches stay for the
+        digest); return the rest."""
+        keep = []
+        for alert in alerts:
+            if alert.watches and all(watch in muted for watch in alert.watches):
+                reason = "muted: " + ", ".join(alert.watches)
+                await asyncio.to_thread(alert_queries.mark_skipped, self._db, alert.id, reason)
+            else:
+                keep.append(alert)
+        return keep
 
     async def _combined(
         self, chat: str, notifier: Notifier, alerts: list[AlertRecord]

@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import TelegramError
 
 from bot.app import App
+from bot.commands import publish_commands, register
 from bot.config import ConfigError, load_config
 from bot.digest import is_due, send_digest
 from storage import digests as digest_queries
@@ -60,6 +62,7 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         await self.app.start()
+        await self._start_telegram()
         await self.app.sync_feeds()
         self._config_stamp = await self._stamp()
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -86,6 +89,7 @@ class Runner:
             for task in self._tasks:
                 task.cancel()
             await asyncio.wait(pending, timeout=_STOP_GRACE_SECONDS)
+            await self._stop_telegram()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             await self.app.aclose()
@@ -105,6 +109,31 @@ class Runner:
             return
         if outcome is not None and outcome.new_alerts:
             self._wake_delivery.set()
+
+    async def _start_telegram(self) -> None:
+        """Take the bot's update stream (commands, buttons) in this event loop."""
+        application = self.app.application
+        if application is None:
+            return
+        register(application, self.app.command_context())
+        try:
+            await application.start()
+            if application.updater is not None:
+                await application.updater.start_polling(drop_pending_updates=False)
+            await publish_commands(application.bot)
+        except TelegramError as exc:
+            log.error("telegram: cannot take the update stream (%s); commands are off", exc)
+
+    async def _stop_telegram(self) -> None:
+        application = self.app.application
+        if application is None or not application.running:
+            return
+        try:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+        except (TelegramError, RuntimeError) as exc:
+            log.warning("telegram: stopping: %s", exc)
 
     async def _digests(self) -> None:
         """Send each chat's digest once its local digest time has come (once a day: the

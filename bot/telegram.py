@@ -14,10 +14,11 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.commands import alert_buttons
 from bot.notify import ChatUnreachable, DeliveryError
 from bot.pacing import Pacer
 from bot.telegram_config import ChatConfig
@@ -53,7 +54,8 @@ class TelegramNotifier:
         chat = self.chats.get(alert.chat)
         if chat is None:
             raise DeliveryError(f"chat {alert.chat} is not in the config any more")
-        return await self.send_text(chat.id, alert_html(alert, chat.zone))
+        buttons = alert_buttons(alert.id, alert.watches) if alert.watches else None
+        return await self.send_text(chat.id, alert_html(alert, chat.zone), buttons)
 
     async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
         """A burst, or what quiet hours held, as few messages; returns the first one's id."""
@@ -63,7 +65,9 @@ class TelegramNotifier:
         ids = [await self.send_text(chat.id, text) for text in combined_html(alerts, chat.zone)]
         return ids[0]
 
-    async def send_text(self, chat_id: int, text: str) -> str:
+    async def send_text(
+        self, chat_id: int, text: str, buttons: InlineKeyboardMarkup | None = None
+    ) -> str:
         """Send one HTML message; returns Telegram's message id.
 
         Raises:
@@ -79,6 +83,7 @@ class TelegramNotifier:
                     text,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_markup=buttons,
                 )
                 return str(message.message_id)
             except RetryAfter as exc:
