@@ -47,6 +47,11 @@ GOOD_WATCH = '[[watches]]\nname = "w"\nquery = "tesla"\n'
         ('[database]\nurl = "${NEWSHOUND_TEST_UNSET}"\n',
          "database.url: environment variable NEWSHOUND_TEST_UNSET is not set"),
         ('[[feeds]\nurl = "x"\n', "invalid TOML"),
+        ('[[telegram.chats]]\nid = 1\ntimezone = "Mars/Base"\n', "telegram.chats[0].timezone: unknown timezone 'Mars/Base'"),
+        ('[[telegram.chats]]\nid = 1\ndigest = "25:00"\n', "telegram.chats[0].digest: invalid time '25:00'"),
+        ('[[telegram.chats]]\nid = 1\nquiet_hours = "23:00"\n', "telegram.chats[0].quiet_hours: invalid quiet hours '23:00'"),
+        (GOOD_WATCH + '[[telegram.chats]]\nid = 1\nwatches = ["nope"]\n', "telegram.chats[0].watches[0]: unknown watch 'nope'"),
+        ('[telegram]\ntoken = "not a token"\n', "telegram.token: does not look like a bot token"),
     ],
 )  # fmt: skip
 def test_each_config_mistake_is_one_line_naming_the_key(

@@ -202,3 +202,14 @@ async def test_quiet_hours_hold_alerts_then_release_them_together(
     [message] = fake.sent(PRIVATE)
     assert "2 new alerts" in message.text
     assert alert_queries.pending_alerts(_db(tmp_path)) == []
+
+
+async def test_server_errors_are_retried_and_other_chats_go_on(
+    fake: FakeBotApi, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.set("/f", Route(rss2([Item(FSD, "https://a.example/1", guid="1")])))
+    fake.fail_next("sendMessage", chat_id=PRIVATE, times=1, error_code=502)
+    await _once(_config(tmp_path, feed_server.url("/f"), fake))
+    assert len(fake.sent(PRIVATE)) == 1  # after one backoff
+    assert len(fake.sent(EVERYTHING)) == 1
+    assert alert_queries.pending_alerts(_db(tmp_path)) == []
