@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from telegram import Bot
 
 from bot.digest import DigestOutcome, digest_messages, is_due, local_date, send_digest
@@ -34,7 +32,6 @@ HOSTILE_TITLE = '<script>alert("x")</script> Tesla & FSD < China'
 HOSTILE_FEED = "Hostile <Feed> & Co"
 CHAT = 111
 NOW = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _chat(**fields: object) -> ChatConfig:
@@ -250,24 +247,6 @@ async def test_exactly_one_digest_per_chat_and_day_under_concurrent_triggers(
         other.close()
     assert Counter(o.status for o in outcomes) == {"sent": 1, "already_sent": 3}
     assert len(fake.sent(CHAT)) == 2
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """SQLite on tmp_path, or a fresh schema in the local PostgreSQL (never skipped)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'n.db'}"
-        return
-    schema = f"nh_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_the_database_decides_the_claim_across_processes(db_url: str) -> None:

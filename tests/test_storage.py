@@ -7,15 +7,14 @@ PostgreSQL runs on 127.0.0.1:5432 on these machines (trust auth, database
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.app import App
@@ -31,30 +30,7 @@ from tests.conftest import WATCHES
 from tests.feedgen import Item, rss2
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FSD = "Tesla wins approval for Full Self-Driving in China"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the local PostgreSQL; a missing server fails the test, never skips."""
-    schema = f"nh_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'n.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 def _schema_diff(db: Database) -> list[object]:
