@@ -121,7 +121,7 @@ class Runner:
             if application.updater is not None:
                 await application.updater.start_polling(drop_pending_updates=False)
             await publish_commands(application.bot)
-        except TelegramError as exc:
+        except (TelegramError, RuntimeError) as exc:  # RuntimeError: the bot never initialised
             log.error("telegram: cannot take the update stream (%s); commands are off", exc)
 
     async def _stop_telegram(self) -> None:
