@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -46,14 +45,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import command_replies as replies
+from bot.backtest import backtest
 from bot.durations import parse_duration
-from bot.format import format_time
+from bot.format import display_title, format_time
 from bot.telegram_config import ChatConfig, TelegramConfig
 from storage import controls
 from storage.db import Database
 from storage.feeds import feed_summaries
-from storage.items import item_pages_since
-from storage.records import StoredItem
 from watchers.match import Watch, Watchlist, matches_empty_text
 from watchers.query import QuerySyntaxError, parse_query
 
@@ -130,18 +128,22 @@ def alert_buttons(alert_id: int, watches: Sequence[str]) -> InlineKeyboardMarkup
     again among the alert's matches in storage, whatever order ``watches`` came in.
     """
     rows = [
-        [InlineKeyboardButton(f"Mute {_short(w)} 24 h", callback_data=f"mute:{alert_id}:{_tag(w)}")]
+        [
+            InlineKeyboardButton(
+                f"Mute {display_title(w, '', 40)} 24 h", callback_data=f"mute:{alert_id}:{_tag(w)}"
+            )
+        ]
         for w in list(dict.fromkeys(watches))[:MAX_BUTTONS]
     ]
     return InlineKeyboardMarkup(rows)
 
 
+def _button_label(watch: str) -> str:
+    return f"Mute {display_title(watch, '', 40)} 24 h"
+
+
 def _tag(watch: str) -> str:
     return hashlib.blake2s(watch.encode("utf-8"), digest_size=5).hexdigest()
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,7 @@ class _Commands:
             "telegram chat=%s user=%s: muted %r until %s", chat.id, user and user.id, watch, until
         )
         until_text = format_time(until, config.zone)
-        await query.answer(f"Muted {_short(watch, 100)} until {until_text}.")
+        await query.answer(f"Muted {display_title(watch, '', 100)} until {until_text}.")
 
     # -- what anyone in a configured chat may do ------------------------------------------------
 
@@ -304,8 +306,11 @@ class _Commands:
         except QuerySyntaxError as exc:
             return f"Invalid query: {replies.esc(str(exc))}"
         since = self.ctx.clock() - SEARCH_WINDOW
-        hits, total = await asyncio.to_thread(_search, self.ctx.db, watchlist, since, count)
-        return replies.search_text(text, hits, total, SEARCH_WINDOW.days, request.chat.zone)
+        found_all = await asyncio.to_thread(backtest, self.ctx.db, watchlist, since)
+        hits = [m.item for m in found_all.matches[:count]]  # newest first
+        return replies.search_text(
+            text, hits, len(found_all.matches), SEARCH_WINDOW.days, request.chat.zone
+        )
 
     async def digest(self, request: _Request) -> str:
         if self.ctx.send_digest is None:
@@ -385,18 +390,3 @@ def _resolve(name: str, names: Sequence[str]) -> str | None:
         return name
     folded = name.casefold()
     return next((n for n in names if n.casefold() == folded), None)
-
-
-def _search(
-    db: Database, watchlist: Watchlist, since: datetime, limit: int
-) -> tuple[list[StoredItem], int]:
-    """Match every item stored since ``since`` (a page at a time): the newest ``limit``
-    hits, newest first, and how many there were. Runs in a thread: it reads and matches."""
-    newest: deque[StoredItem] = deque(maxlen=limit)
-    total = 0
-    for page in item_pages_since(db, since):
-        for item in page:
-            if watchlist.match(item.title, item.summary):
-                total += 1
-                newest.append(item)
-    return list(reversed(newest)), total
