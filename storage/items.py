@@ -49,7 +49,7 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
         fresh = [item for item in poll.items if item.key in inserted]
         matches = [
             {"item_id": inserted[i.key], "watch": m.watch, "explanation": m.explanation,
-             "matched_at": poll.now}
+             "matched_at": poll.matched_at or poll.now}
             for i in fresh for m in i.matches
         ]  # fmt: skip
         alerts = [

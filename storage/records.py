@@ -85,9 +85,13 @@ class NewItem:
 @dataclass(frozen=True, slots=True)
 class PollRecord:
     feed_id: int
-    now: datetime
+    now: datetime  # when the poll started: fetched_at, last_polled_at
     update: FeedUpdate
     items: tuple[NewItem, ...]
+    # When the matches were made, just before saving (default: ``now``). Digests window
+    # on it, so it must not trail the commit by a whole fetch, or a digest running
+    # during the fetch would skip these matches for good.
+    matched_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,27 @@ def test_database_forbids_a_second_alert_for_the_same_chat_and_item(
         session.add(Alert(item_id=alert.item_id, chat=CONSOLE, created_at=alert.created_at))
     assert not alert_queries.mark_sent(db, alert.id, alert.created_at)  # already sent: no-op
     db.close()
+
+
+async def test_a_digest_during_a_slow_fetch_does_not_lose_its_matches(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Matches are stamped when they are saved, not when the poll started."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digest import send_digest
+    from bot.telegram_config import ChatConfig
+
+    feed_server.set("/f", Route(rss2([Item(FSD, "https://a.example/1", guid="g-1")]), delay=1.5))
+    config = _config(tmp_path / "n.db", feed_server.url("/f"))
+    app = App(config, notifiers={CONSOLE: Recorder()})
+    await app.sync_feeds()
+    poll = asyncio.create_task(app.poll_all())
+    await asyncio.sleep(0.5)  # the feed is still being fetched
+    chat, printed = ChatConfig(id=0), []
+    first = datetime.now(UTC)
+    await send_digest(app.db, chat, None, first, printer=printed.append)
+    await poll
+    await send_digest(app.db, chat, None, first + timedelta(days=1), printer=printed.append)
+    await app.aclose()
+    assert FSD not in printed[0] and FSD in printed[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,7 @@ async def poll_feed(
 ) -> PollOutcome:
     """Poll ``feed`` once (the caller holds its lease) and record the result."""
     now = now or datetime.now(UTC)
+    started = time.monotonic()  # the caller's clock may be simulated: measure elapsed time
     name = feed.display_name
     try:
         fetched = await ctx.fetcher.fetch(
@@ -76,7 +78,7 @@ async def poll_feed(
             log.info("poll feed=%r status=not_modified", name)
             return PollOutcome(name, feed.url, "not_modified")
         parsed, items = await asyncio.to_thread(_parse_and_identify, fetched)
-        outcome = await _store(ctx, feed, interval, now, fetched, parsed, items)
+        outcome = await _store(ctx, feed, interval, now, started, fetched, parsed, items)
     except WatcherError as exc:
         return await _failed(ctx, feed, interval, now, exc.reason, exc)
     except Exception as exc:  # a bug or a broken database: log loudly, keep the others going
@@ -118,6 +120,7 @@ async def _store(
     feed: FeedState,
     interval: timedelta,
     now: datetime,
+    started: float,
     fetched: FetchResult,
     parsed: ParsedFeed,
     items: list[IdentifiedItem],
@@ -139,6 +142,7 @@ async def _store(
             next_poll_at=next_poll_at(now, interval),
         ),
         items=tuple(new_items),
+        matched_at=now + timedelta(seconds=time.monotonic() - started),
     )
     saved = await asyncio.to_thread(item_queries.save_poll, ctx.db, record)
     return PollOutcome(
