@@ -37,15 +37,22 @@ _RETRY_DELIVERY_SECONDS = 30.0
 _STOP_GRACE_SECONDS = 3.0
 _CONFIG_CHECK_SECONDS = 2.0
 _DIGEST_CHECK_SECONDS = 30.0
+_TELEGRAM_RETRY = 60.0
 _DIGEST_RETRY = timedelta(minutes=5)
 
 
 class Runner:
     def __init__(
-        self, app: App, *, config_path: Path | None = None, tick: float = _TICK_SECONDS
+        self,
+        app: App,
+        *,
+        config_path: Path | None = None,
+        tick: float = _TICK_SECONDS,
+        telegram_retry: float = _TELEGRAM_RETRY,
     ) -> None:
         self.app = app
         self.tick = tick
+        self.telegram_retry = telegram_retry
         self.config_path = config_path
         self._config_stamp: tuple[int, int] | None = None
         self._digest_retry: dict[str, datetime] = {}  # chat -> not before (after a failure)
@@ -62,7 +69,9 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         await self.app.start()
-        await self._start_telegram()
+        if self.app.application is not None:
+            register(self.app.application, self.app.command_context())
+            await self._start_telegram()
         await self.app.sync_feeds()
         self._config_stamp = await self._stamp()
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -73,6 +82,9 @@ class Runner:
         scheduler.add_job(self._wake, "interval", seconds=_RETRY_DELIVERY_SECONDS, **once)
         if self.config_path is not None:
             scheduler.add_job(self._reload, "interval", seconds=_CONFIG_CHECK_SECONDS, **once)
+        if self.app.application is not None:  # a Bot API down at start-up: try again
+            every = self.telegram_retry
+            scheduler.add_job(self._start_telegram, "interval", seconds=every, **once)
         if any(chat.digest for chat in self.app.config.telegram.chats):
             scheduler.add_job(self._digests, "interval", seconds=_DIGEST_CHECK_SECONDS, **once)
         scheduler.start()
@@ -111,18 +123,20 @@ class Runner:
             self._wake_delivery.set()
 
     async def _start_telegram(self) -> None:
-        """Take the bot's update stream (commands, buttons) in this event loop."""
+        """Take the bot's update stream (commands, buttons) in this event loop, unless it is
+        already running; the handlers were registered once, at start-up."""
         application = self.app.application
-        if application is None:
+        if application is None or application.running:
             return
-        register(application, self.app.command_context())
         try:
+            await application.initialize()  # a no-op once it has worked
             await application.start()
             if application.updater is not None:
                 await application.updater.start_polling(drop_pending_updates=False)
             await publish_commands(application.bot)
         except (TelegramError, RuntimeError) as exc:  # RuntimeError: the bot never initialised
-            log.error("telegram: cannot take the update stream (%s); commands are off", exc)
+            log.error("telegram: cannot take the update stream (%s); retrying in %g s", exc,
+                      self.telegram_retry)  # fmt: skip
 
     async def _stop_telegram(self) -> None:
         application = self.app.application

@@ -77,3 +77,21 @@ async def test_pause_holds_alerts_and_resume_releases_them(
     finally:
         runner.stop()
         await asyncio.wait_for(task, timeout=10)
+
+
+async def test_commands_come_back_when_the_bot_api_returns(
+    fake: FakeBotApi, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.set("/f", Route(rss2([])))
+    fake.fail_next("getMe", times=2, error_code=502)  # down at start-up, and at the first retry
+    runner = Runner(
+        App(_config(tmp_path, feed_server.url("/f"), fake)), tick=0.2, telegram_retry=0.3
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        fake.message_update(PRIVATE, PRIVATE, "/start")
+        await fake.wait_for_async(lambda f: len(f.sent(PRIVATE)) == 1, timeout=15)
+        assert str(PRIVATE) in fake.sent(PRIVATE)[0].plain_text
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, timeout=10)
