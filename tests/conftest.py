@@ -28,9 +28,9 @@ SCORES = pytest.StashKey[str]()  # the evaluation suites' precision/recall repor
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
-    """Print the matcher's precision and recall with every run, not only on failure."""
+    """Print the evaluation suites' scores with every run, not only on failure."""
     if SCORES in config.stash:
-        terminalreporter.write_sep("-", "matcher precision and recall")
+        terminalreporter.write_sep("-", "evaluation scores (matcher, story clustering)")
         terminalreporter.write_line(config.stash[SCORES])
 
 

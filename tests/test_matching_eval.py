@@ -152,5 +152,6 @@ def test_matcher_on_eval_set(eval_set: EvalSet, request: pytest.FixtureRequest) 
         ]
     )
     print(f"\n{report}")
-    request.config.stash[SCORES] = report  # shown in the run's summary, pass or fail
+    previous = request.config.stash.get(SCORES, "")  # shown in the run's summary, pass or fail
+    request.config.stash[SCORES] = f"{previous}\n{report}".strip()
     assert not failures, f"{len(failures)} failing cases\n{report}\n" + "\n".join(failures)
