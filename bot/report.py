@@ -36,6 +36,7 @@ def alerts_json(alerts: Iterable[AlertRecord]) -> str:
                 "published_at": _iso(a.published_at),
                 "sent_at": _iso(a.sent_at),
                 "chat": a.chat,
+                "story": a.story,
             },
             ensure_ascii=False,
         )

@@ -107,6 +107,7 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
                 watches=tuple(m.watch for m in found),
                 explanations=tuple(m.explanation for m in found),
                 message_id=alert.message_id,
+                story=alert.story,
             )
         )
     return records

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
-from storage.records import PollRecord, SaveResult, StoredItem
+from storage.records import NewItem, PollRecord, SaveResult, StoredItem
 
 __all__ = ["item_pages_since", "items_since", "save_poll", "unknown_keys"]
 
@@ -54,13 +54,12 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
         ]  # fmt: skip
         alerts = [
             {"item_id": inserted[i.key], "chat": chat, "status": "pending",
-             "created_at": poll.now, "attempts": 0}
+             "created_at": poll.now, "attempts": 0, "story": _story(i, inserted[i.key])}
             for i in fresh for chat in dict.fromkeys(i.chats)
         ]  # fmt: skip
         if matches:
             session.execute(insert(_table(Match)), matches)
-        if alerts:
-            session.execute(insert(_table(Alert)), alerts)
+        new_alerts = _insert_alerts(session, db.dialect, alerts) if alerts else 0
         u = poll.update
         session.execute(
             update(Feed)
@@ -79,7 +78,7 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
                 first_success_at=func.coalesce(Feed.first_success_at, poll.now),
             )
         )
-    return SaveResult(new_items=len(fresh), new_matches=len(matches), new_alerts=len(alerts))
+    return SaveResult(new_items=len(fresh), new_matches=len(matches), new_alerts=new_alerts)
 
 
 def items_since(db: Database, since: datetime, limit: int | None = None) -> list[StoredItem]:
@@ -147,6 +146,20 @@ def _insert_items(session: Session, dialect: str, poll: PollRecord) -> dict[str,
         for i in items
     ]  # fmt: skip
     return {key: int(item_id) for key, item_id in session.execute(statement, rows)}
+
+
+def _story(item: NewItem, item_id: int) -> str:
+    """The story an item belongs to: its canonical URL, else the item alone."""
+    return f"url:{item.canonical_url}" if item.canonical_url else f"item:{item_id}"
+
+
+def _insert_alerts(session: Session, dialect: str, rows: list[dict[str, object]]) -> int:
+    """Insert alerts one by one, skipping any chat that already has one for the story
+    (another outlet's item, or an earlier item of this poll); returns how many went in."""
+    table = _table(Alert)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return sum(1 for row in rows if session.execute(statement, row).first() is not None)
 
 
 def _table(model: type[SQLModel]) -> Table:

@@ -91,6 +91,7 @@ class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("chat", "item_id", name="uq_alerts_chat_item"),
+        Index("uq_alerts_chat_story", "chat", "story", unique=True),
         Index("ix_alerts_status_id", "status", "id"),
         Index("ix_alerts_sent_at", "sent_at"),
     )
@@ -100,6 +101,7 @@ class Alert(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
     )
     chat: str = Field(sa_column=Column(Text, nullable=False))
+    story: str | None = Field(default=None, sa_column=Column(Text))  # one alert per chat + story
     status: str = Field(default="pending", sa_column=Column(Text, nullable=False))
     created_at: datetime | None = _ts(nullable=False)
     sent_at: datetime | None = _ts()

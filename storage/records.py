@@ -120,6 +120,7 @@ class AlertRecord:
     watches: tuple[str, ...]
     explanations: tuple[str, ...] = field(default=())  # JSON per watch, same order
     message_id: str | None = None  # the channel's id for the sent message
+    story: str | None = None  # url:<canonical URL> or item:<id>: one alert per chat and story
 
 
 @dataclass(frozen=True, slots=True)

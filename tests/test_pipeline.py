@@ -186,3 +186,33 @@ def test_feeds_dropped_from_config_keep_their_data(
     assert len(feed_server.requests_for("/b")) == 1  # not polled once dropped
     assert len(cli("alerts", "--config", str(only_a), "--json").json_lines()) == 2
     assert "B (not in config)" in cli("feeds", "--config", str(only_a)).out
+
+
+def test_one_alert_per_story_when_outlets_share_the_article(
+    cli: Cli, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The same article (canonical URL) in two feeds: both stored, one alert."""
+    article = "https://www.news.example/2026/tesla-fsd-china"
+    feed_server.set("/a", Route(rss2([Item(FSD, article, guid="a-1")], title="Outlet A")))
+    syndicated = Item(FSD + " (syndicated)", article + "?utm_source=rss#top", guid="b-9")
+    feed_server.set("/b", Route(rss2([syndicated], title="Outlet B")))
+    config = config_for(tmp_path, feed_server.url("/a"), feed_server.url("/b"))
+
+    result = cli("once", "--config", str(config))
+
+    assert result.out.count("▶ ") == 1
+    [alert] = cli("alerts", "--config", str(config), "--json").json_lines()
+    assert alert["story"] == "url:https://news.example/2026/tesla-fsd-china"
+    db = sqlite3.connect(tmp_path / "n.db")
+    assert db.execute("select count(*) from items").fetchone() == (2,)
+
+
+def test_a_link_shared_by_a_whole_feed_is_not_one_story(
+    cli: Cli, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A news page that links every post to itself: each post is its own story."""
+    page = "https://project.example/news.html"
+    posts = [Item(f"{FSD}: part {i}", page, f"Post {i}.") for i in range(3)]
+    feed_server.set("/f", Route(rss2(posts)))
+    result = cli("once", "--config", str(config_for(tmp_path, feed_server.url("/f"))))
+    assert result.out.count("▶ ") == 3

@@ -70,9 +70,10 @@ async def test_pause_holds_alerts_and_resume_releases_them(
         assert len(fake.sent(EVERYTHING)) == 1  # muted watch: not sent
 
         fake.message_update(GROUP, ADMIN, "/resume", chat_type="supergroup")
-        await fake.wait_for_async(lambda f: len(f.sent(GROUP)) == 2, timeout=10)
-        await app.deliverer.deliver()
-        assert DATA in fake.sent(GROUP)[-1].plain_text  # released after /resume
+        await fake.wait_for_async(lambda f: len(f.sent(GROUP)) >= 2, timeout=10)
+        await app.deliverer.deliver()  # (the runner's own delivery may have been first)
+        texts = [m.plain_text for m in fake.sent(GROUP)]
+        assert sum(DATA in t for t in texts) == 1  # released after /resume, once
         assert len(fake.sent(EVERYTHING)) == 1  # the muted alert was closed, not held
     finally:
         runner.stop()

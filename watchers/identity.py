@@ -127,7 +127,9 @@ def identify(entries: Iterable[Entry]) -> list[IdentifiedItem]:
             IdentifiedItem(
                 key=key,
                 url=entry.link,
-                canonical_url=link.partition("#")[0] if link else None,
+                # A link that several entries share (a news page) names none of them,
+                # so it cannot say two items are one story either.
+                canonical_url=link.partition("#")[0] if link and link not in shared else None,
                 title=entry.title,
                 summary=entry.summary,
                 published_at=entry.published_at,
