@@ -37,6 +37,7 @@ def alerts_json(alerts: Iterable[AlertRecord]) -> str:
                 "sent_at": _iso(a.sent_at),
                 "chat": a.chat,
                 "story": a.story,
+                "also": [{"feed": feed, "url": url} for feed, url in a.also],
             },
             ensure_ascii=False,
         )

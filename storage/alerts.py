@@ -81,6 +81,7 @@ def _joined() -> Select[Alert, Item, Feed]:
 
 def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[AlertRecord]:
     item_ids = {item.id for _, item, _ in rows}
+    also = _also(session, [item for _, item, _ in rows])
     by_item: dict[int, list[Match]] = defaultdict(list)
     if item_ids:
         matches = session.exec(
@@ -108,6 +109,32 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
                 explanations=tuple(m.explanation for m in found),
                 message_id=alert.message_id,
                 story=alert.story,
+                also=also.get(item.id, ()),
             )
         )
     return records
+
+
+def _also(session: Session, items: list[Item]) -> dict[int, tuple[tuple[str, str | None], ...]]:
+    """For each item, the other items of its story: (feed name, URL), oldest first."""
+    urls = {item.canonical_url for item in items if item.canonical_url}
+    if not urls:
+        return {}
+    query = (
+        select(Item, Feed)
+        .join(Feed, col(Feed.id) == col(Item.feed_id))
+        .where(col(Item.canonical_url).in_(urls))
+        .order_by(col(Item.id))
+    )
+    by_url: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
+    for other, feed in session.exec(query):
+        assert other.id is not None and other.canonical_url is not None
+        by_url[other.canonical_url].append(
+            (other.id, feed.name or feed.title or feed.url, other.url)
+        )
+    return {
+        item.id: tuple((name, url) for other_id, name, url in by_url[item.canonical_url]
+                       if other_id != item.id)
+        for item in items
+        if item.id is not None and item.canonical_url
+    }  # fmt: skip

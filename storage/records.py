@@ -121,6 +121,7 @@ class AlertRecord:
     explanations: tuple[str, ...] = field(default=())  # JSON per watch, same order
     message_id: str | None = None  # the channel's id for the sent message
     story: str | None = None  # url:<canonical URL> or item:<id>: one alert per chat and story
+    also: tuple[tuple[str, str | None], ...] = ()  # the story's other items: (feed, URL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,8 @@ def test_one_alert_per_story_when_outlets_share_the_article(
     assert result.out.count("▶ ") == 1
     [alert] = cli("alerts", "--config", str(config), "--json").json_lines()
     assert alert["story"] == "url:https://news.example/2026/tesla-fsd-china"
+    other = "Outlet B" if alert["feed"] == "Outlet A" else "Outlet A"
+    assert [a["feed"] for a in alert["also"]] == [other]  # type: ignore[index]
     db = sqlite3.connect(tmp_path / "n.db")
     assert db.execute("select count(*) from items").fetchone() == (2,)
 
