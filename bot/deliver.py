@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.notify import ChatUnreachable, DeliveryError, Notifier
 from bot.telegram_config import ChatConfig
@@ -33,6 +33,7 @@ AdminNotice = Callable[[str], Awaitable[None]]
 RulesFor = Callable[[str], ChatConfig | None]
 
 BURST = 5  # more pending alerts than this for one chat go out as one combined message
+EDIT_EVERY = timedelta(minutes=1)  # at most one edit per story (alert) per minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class Deliverer:
             by_chat: dict[str, list[AlertRecord]] = {}
             for alert in pending:
                 by_chat.setdefault(alert.chat, []).append(alert)
+            await self._update_grown(inactive.keys() | paused)
             reports = await asyncio.gather(
                 *(
                     self._chat(chat, alerts, chat in inactive or chat in paused, mutes.get(chat))
@@ -115,6 +117,24 @@ class Deliverer:
             await self._sent([alert], message_id)
             sent += 1
         return DeliveryReport(sent=sent)
+
+    async def _update_grown(self, skip: set[str]) -> None:
+        """Edit sent alerts whose story gained outlets (no new message: one per story)."""
+        now = self._clock()
+        grown = await asyncio.to_thread(alert_queries.alerts_to_edit, self._db, now, EDIT_EVERY)
+        for alert in grown:
+            notifier = self._notifier_for(alert.chat)
+            if notifier is None or alert.chat in skip:
+                continue
+            try:
+                await notifier.update(alert)
+            except ChatUnreachable as exc:
+                await self._unreachable(alert.chat, str(exc))
+                continue
+            except DeliveryError as exc:
+                log.warning("deliver chat=%s: alert %d not updated: %s", alert.chat, alert.id, exc)
+                continue
+            await asyncio.to_thread(alert_queries.mark_edited, self._db, alert.id, now)
 
     async def _skip_muted(
         self, alerts: list[AlertRecord], muted: Mapping[str, datetime]

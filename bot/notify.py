@@ -37,3 +37,7 @@ class Notifier(Protocol):
     async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
         """Deliver several alerts as one message (or as few as the channel allows)."""
         ...
+
+    async def update(self, alert: AlertRecord) -> None:
+        """The alert's story grew (more outlets, maybe more watches): show it."""
+        ...

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -56,6 +57,33 @@ class TelegramNotifier:
             raise DeliveryError(f"chat {alert.chat} is not in the config any more")
         buttons = alert_buttons(alert.id, alert.watches) if alert.watches else None
         return await self.send_text(chat.id, alert_html(alert, chat.zone), buttons)
+
+    async def update(self, alert: AlertRecord) -> None:
+        """Edit the sent alert in place: the story's outlets, and any watch it now matches
+        for this chat. A message Telegram can no longer edit is left as it is."""
+        chat = self.chats.get(alert.chat)
+        if chat is None or alert.message_id is None:
+            return
+        watches = tuple(w for w in alert.story_watches if chat.wants(w)) or alert.watches
+        shown = replace(alert, watches=watches)
+        await self.pacer.wait(chat.id)
+        try:
+            await self.bot.edit_message_text(
+                alert_html(shown, chat.zone),
+                chat_id=chat.id,
+                message_id=int(alert.message_id),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=alert_buttons(alert.id, watches),
+            )
+        except RetryAfter as exc:
+            raise DeliveryError(f"flood control: retry in {_seconds(exc):.0f} s") from exc
+        except Forbidden as exc:
+            raise ChatUnreachable(f"Telegram refused: {exc.message}") from exc
+        except BadRequest as exc:  # not modified, or deleted: nothing to redo
+            log.info("telegram chat=%s: alert %d not edited: %s", chat.id, alert.id, exc.message)
+        except NetworkError as exc:
+            raise DeliveryError(f"network error: {exc.message}") from exc
 
     async def send_combined(self, alerts: Sequence[AlertRecord]) -> str | None:
         """A burst, or what quiet hours held, as few messages; returns the first one's id."""

@@ -78,6 +78,9 @@ def _compose(
         headline,
         f"<i>{feed} · {format_time(alert.published_at, zone)}</i>",
     ]
+    if alert.also:
+        outlets = ", ".join(dict.fromkeys(name for name, _ in alert.also))[:300]
+        lines.append(f"<i>also reported by: {html.escape(outlets, quote=False)}</i>")
     snippet = snippet_html(alert.summary, terms, budget)
     if snippet:
         lines.append(snippet)

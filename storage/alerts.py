@@ -8,9 +8,9 @@ second alert for the same (chat, item) cannot exist (unique constraint).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -18,7 +18,15 @@ from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
 from storage.records import AlertRecord
 
-__all__ = ["delivered_alerts", "mark_failed", "mark_sent", "mark_skipped", "pending_alerts"]
+__all__ = [
+    "alerts_to_edit",
+    "delivered_alerts",
+    "mark_edited",
+    "mark_failed",
+    "mark_sent",
+    "mark_skipped",
+    "pending_alerts",
+]
 
 
 def pending_alerts(db: Database, limit: int = 500) -> list[AlertRecord]:
@@ -38,6 +46,26 @@ def delivered_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
     )
     with db.session() as session:
         return _records(session, list(session.exec(query)))
+
+
+def alerts_to_edit(db: Database, now: datetime, every: timedelta) -> list[AlertRecord]:
+    """Sent alerts whose story gained items since the message was last edited, and that
+    were not edited in the last ``every`` (one edit per story per minute, not per item)."""
+    stale = or_(col(Alert.edited_at).is_(None), col(Alert.edited_at) < col(Alert.grown_at))
+    rested = or_(col(Alert.edited_at).is_(None), col(Alert.edited_at) <= now - every)
+    query = (
+        _joined()
+        .where(col(Alert.status) == "sent", col(Alert.grown_at).is_not(None), stale, rested)
+        .where(col(Alert.message_id).is_not(None))
+        .order_by(col(Alert.id))
+    )
+    with db.session() as session:
+        return _records(session, list(session.exec(query)))
+
+
+def mark_edited(db: Database, alert_id: int, now: datetime) -> None:
+    with db.session() as session:
+        session.execute(update(Alert).where(col(Alert.id) == alert_id).values(edited_at=now))
 
 
 def mark_sent(db: Database, alert_id: int, now: datetime, message_id: str | None = None) -> bool:
@@ -80,8 +108,10 @@ def _joined() -> Select[Alert, Item, Feed]:
 
 
 def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[AlertRecord]:
-    item_ids = {item.id for _, item, _ in rows}
-    also = _also(session, [item for _, item, _ in rows])
+    members = _members(session, [item for _, item, _ in rows])
+    item_ids = {item.id for _, item, _ in rows} | {
+        other for group in members.values() for other, _, _ in group
+    }
     by_item: dict[int, list[Match]] = defaultdict(list)
     if item_ids:
         matches = session.exec(
@@ -93,6 +123,9 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
     for alert, item, feed in rows:
         assert alert.id is not None and item.id is not None and alert.created_at is not None
         found = by_item.get(item.id, [])
+        group = members.get(item.id, [])
+        story_watches = [m.watch for m in found]
+        story_watches += [m.watch for other, _, _ in group for m in by_item.get(other, [])]
         records.append(
             AlertRecord(
                 id=alert.id,
@@ -109,14 +142,15 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
                 explanations=tuple(m.explanation for m in found),
                 message_id=alert.message_id,
                 story=alert.story,
-                also=also.get(item.id, ()),
+                also=tuple((name, url) for _, name, url in group),
+                story_watches=tuple(dict.fromkeys(story_watches)),
             )
         )
     return records
 
 
-def _also(session: Session, items: list[Item]) -> dict[int, tuple[tuple[str, str | None], ...]]:
-    """For each item, the other items of its story: (feed name, URL), oldest first."""
+def _members(session: Session, items: list[Item]) -> dict[int, list[tuple[int, str, str | None]]]:
+    """For each item, the other items of its story: (id, feed name, URL), oldest first."""
     urls = {item.canonical_url for item in items if item.canonical_url}
     if not urls:
         return {}
@@ -129,12 +163,10 @@ def _also(session: Session, items: list[Item]) -> dict[int, tuple[tuple[str, str
     by_url: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
     for other, feed in session.exec(query):
         assert other.id is not None and other.canonical_url is not None
-        by_url[other.canonical_url].append(
-            (other.id, feed.name or feed.title or feed.url, other.url)
-        )
+        name = feed.name or feed.title or feed.url
+        by_url[other.canonical_url].append((other.id, name, other.url))
     return {
-        item.id: tuple((name, url) for other_id, name, url in by_url[item.canonical_url]
-                       if other_id != item.id)
+        item.id: [member for member in by_url[item.canonical_url] if member[0] != item.id]
         for item in items
         if item.id is not None and item.canonical_url
-    }  # fmt: skip
+    }

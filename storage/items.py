@@ -154,12 +154,23 @@ def _story(item: NewItem, item_id: int) -> str:
 
 
 def _insert_alerts(session: Session, dialect: str, rows: list[dict[str, object]]) -> int:
-    """Insert alerts one by one, skipping any chat that already has one for the story
-    (another outlet's item, or an earlier item of this poll); returns how many went in."""
+    """Insert alerts one by one; a chat that already has one for the story (another
+    outlet's item, or an earlier item of this poll) gets no second alert: its existing one
+    is marked grown, to be edited in place. Returns how many alerts went in."""
     table = _table(Alert)
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
-    return sum(1 for row in rows if session.execute(statement, row).first() is not None)
+    inserted = 0
+    for row in rows:
+        if session.execute(statement, row).first() is not None:
+            inserted += 1
+            continue
+        session.execute(
+            update(table)
+            .where(table.c.chat == row["chat"], table.c.story == row["story"])
+            .values(grown_at=row["created_at"])
+        )
+    return inserted
 
 
 def _table(model: type[SQLModel]) -> Table:

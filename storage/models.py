@@ -108,6 +108,8 @@ class Alert(SQLModel, table=True):
     message_id: str | None = Field(default=None, sa_column=Column(Text))
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    grown_at: datetime | None = _ts()  # another item joined the story after this alert
+    edited_at: datetime | None = _ts()  # the sent message was last edited to show it
 
 
 class Chat(SQLModel, table=True):

@@ -122,6 +122,7 @@ class AlertRecord:
     message_id: str | None = None  # the channel's id for the sent message
     story: str | None = None  # url:<canonical URL> or item:<id>: one alert per chat and story
     also: tuple[tuple[str, str | None], ...] = ()  # the story's other items: (feed, URL)
+    story_watches: tuple[str, ...] = ()  # watches any item of the story matched
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +213,44 @@ async def test_server_errors_are_retried_and_other_chats_go_on(
     assert len(fake.sent(PRIVATE)) == 1  # after one backoff
     assert len(fake.sent(EVERYTHING)) == 1
     assert alert_queries.pending_alerts(_db(tmp_path)) == []
+
+
+async def test_other_outlets_edit_the_alert_in_place(
+    fake: FakeBotApi, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """One story in three feeds: one message per chat, edited to name the other outlets."""
+    article = "https://wire.example/tesla-fsd-china"
+    story = Item(FSD, article, guid="a")
+    for path in ("/a", "/b", "/c"):
+        feed_server.set(path, Route(rss2([])))
+    raw = _raw_config(tmp_path, feed_server.url("/a"), fake)
+    raw["feeds"] = [
+        {"url": feed_server.url(p), "name": f"Outlet {p[1].upper()}"} for p in ("/a", "/b", "/c")
+    ]
+    config = parse_config(raw, environ={})
+    start = datetime.now(UTC)
+
+    feed_server.set("/a", Route(rss2([story])))
+    await _once(config, clock=lambda: start)
+    [first] = fake.sent(PRIVATE)
+
+    feed_server.set("/b", Route(rss2([Item(FSD + " (B)", article + "?utm_source=x", guid="b")])))
+    feed_server.set("/c", Route(rss2([Item(FSD + " (C)", article, guid="c")])))
+    await _once(config, clock=lambda: start + timedelta(seconds=30))
+    assert len(fake.sent(PRIVATE)) == 1  # no new message
+    [edit] = fake.edits(PRIVATE)  # both outlets in one edit
+    assert edit.message_id == first.message_id
+    assert "also reported by: " in edit.plain_text
+    assert {"Outlet B", "Outlet C"} <= set(
+        edit.plain_text.split("also reported by: ")[1].split(", ")
+    )
+
+    await _once(config, clock=lambda: start + timedelta(minutes=5))  # a restart: nothing new
+    assert len(fake.sent(PRIVATE)) == 1 and len(fake.edits(PRIVATE)) == 1
+
+    data_story = Item("Data export approval for Tesla FSD China fleet", article, guid="d")
+    feed_server.set("/c", Route(rss2([data_story, Item(FSD + " (C)", article, guid="c")])))
+    await _once(config, clock=lambda: start + timedelta(minutes=6))
+    assert len(fake.edits(EVERYTHING)) == 2
+    assert "Data exports" in fake.edits(EVERYTHING)[-1].plain_text  # the new watch, added
+    assert len(fake.sent(EVERYTHING)) == 1
