@@ -130,6 +130,7 @@ def _stored(item: Item, feed: Feed) -> StoredItem:
 def _insert_items(session: Session, dialect: str, poll: PollRecord) -> dict[str, int]:
     """Insert the poll's items, skipping keys already stored; returns {key: id} of new rows."""
     items = list({item.key: item for item in reversed(poll.items)}.values())[::-1]
+    items = _without_republished(session, poll.feed_id, items)
     if not items:
         return {}
     table = _table(Item)
@@ -146,6 +147,36 @@ def _insert_items(session: Session, dialect: str, poll: PollRecord) -> dict[str,
         for i in items
     ]  # fmt: skip
     return {key: int(item_id) for key, item_id in session.execute(statement, rows)}
+
+
+def _without_republished(session: Session, feed_id: int, items: list[NewItem]) -> list[NewItem]:
+    """Drop items this feed already has under another key: same canonical URL, http or
+    https alike. Feeds change guids (http -> https, an edited slug) while the article
+    stays where it is; that is the same item, not news."""
+    urls = {variant for i in items if i.canonical_url for variant in _schemes(i.canonical_url)}
+    if not urls:
+        return items
+    query = select(Item.canonical_url).where(
+        col(Item.feed_id) == feed_id, col(Item.canonical_url).in_(urls)
+    )
+    seen = {_schemeless(url) for url in session.exec(query) if url}
+    kept = []
+    for item in items:
+        if item.canonical_url:
+            if _schemeless(item.canonical_url) in seen:
+                continue
+            seen.add(_schemeless(item.canonical_url))  # and twice in one document: once
+        kept.append(item)
+    return kept
+
+
+def _schemes(url: str) -> tuple[str, str]:
+    rest = _schemeless(url)
+    return "http://" + rest, "https://" + rest
+
+
+def _schemeless(url: str) -> str:
+    return url.split("://", 1)[-1]
 
 
 def _story(item: NewItem, item_id: int) -> str:

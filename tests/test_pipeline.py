@@ -218,3 +218,28 @@ def test_a_link_shared_by_a_whole_feed_is_not_one_story(
     feed_server.set("/f", Route(rss2(posts)))
     result = cli("once", "--config", str(config_for(tmp_path, feed_server.url("/f"))))
     assert result.out.count("▶ ") == 3
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (("http://site.example/a/1", "http://site.example/a/1"),
+         ("https://site.example/a/1", "https://site.example/a/1")),  # guid and link to https
+        (("tag:site,2026:tesla-fsd", "https://site.example/a/1"),
+         ("tag:site,2026:tesla-fsd-china-approval", "https://site.example/a/1")),  # slug edit
+    ],
+)  # fmt: skip
+def test_a_feed_changing_an_items_guid_does_not_alert_again(
+    cli: Cli,
+    feed_server: FeedServer,
+    tmp_path: Path,
+    before: tuple[str, str],
+    after: tuple[str, str],
+) -> None:
+    feed_server.set("/f", Route(rss2([Item(FSD, before[1], guid=before[0])])))
+    config = config_for(tmp_path, feed_server.url("/f"))
+    assert FSD in cli("once", "--config", str(config)).out
+    feed_server.set("/f", Route(rss2([Item(FSD + " (updated)", after[1], guid=after[0])])))
+    assert "updated" not in cli("once", "--config", str(config)).out
+    db = sqlite3.connect(tmp_path / "n.db")
+    assert db.execute("select count(*) from items").fetchone() == (1,)

@@ -221,11 +221,11 @@ async def test_other_outlets_edit_the_alert_in_place(
     """One story in three feeds: one message per chat, edited to name the other outlets."""
     article = "https://wire.example/tesla-fsd-china"
     story = Item(FSD, article, guid="a")
-    for path in ("/a", "/b", "/c"):
+    for path in ("/a", "/b", "/c", "/d"):
         feed_server.set(path, Route(rss2([])))
     raw = _raw_config(tmp_path, feed_server.url("/a"), fake)
     raw["feeds"] = [
-        {"url": feed_server.url(p), "name": f"Outlet {p[1].upper()}"} for p in ("/a", "/b", "/c")
+        {"url": feed_server.url(p), "name": f"Outlet {p[1].upper()}"} for p in ("/a", "/b", "/c", "/d")
     ]
     config = parse_config(raw, environ={})
     start = datetime.now(UTC)
@@ -249,7 +249,7 @@ async def test_other_outlets_edit_the_alert_in_place(
     assert len(fake.sent(PRIVATE)) == 1 and len(fake.edits(PRIVATE)) == 1
 
     data_story = Item("Data export approval for Tesla FSD China fleet", article, guid="d")
-    feed_server.set("/c", Route(rss2([data_story, Item(FSD + " (C)", article, guid="c")])))
+    feed_server.set("/d", Route(rss2([data_story])))  # a fourth outlet, another watch
     await _once(config, clock=lambda: start + timedelta(minutes=6))
     assert len(fake.edits(EVERYTHING)) == 2
     assert "Data exports" in fake.edits(EVERYTHING)[-1].plain_text  # the new watch, added
