@@ -225,7 +225,8 @@ async def test_other_outlets_edit_the_alert_in_place(
         feed_server.set(path, Route(rss2([])))
     raw = _raw_config(tmp_path, feed_server.url("/a"), fake)
     raw["feeds"] = [
-        {"url": feed_server.url(p), "name": f"Outlet {p[1].upper()}"} for p in ("/a", "/b", "/c", "/d")
+        {"url": feed_server.url(p), "name": f"Outlet {p[1].upper()}"}
+        for p in ("/a", "/b", "/c", "/d")
     ]
     config = parse_config(raw, environ={})
     start = datetime.now(UTC)
