@@ -19,11 +19,10 @@ from bot.commands import CommandContext
 from bot.config import Config
 from bot.console import ConsoleNotifier
 from bot.deliver import Deliverer, DeliveryReport
-from bot.digest import digest_messages
+from bot.digest import digest_messages, pending_entries
 from bot.notify import CONSOLE, Notifier
 from bot.telegram import TelegramNotifier
 from bot.telegram_config import ChatConfig
-from storage import digests as digest_queries
 from storage import feeds as feed_queries
 from storage.db import Database, open_database
 from storage.records import FeedSpec
@@ -208,11 +207,7 @@ class App:
         if chat is None or self.telegram is None:
             return "This chat has no digest."
         now = self.clock()
-        since = await asyncio.to_thread(digest_queries.previous_digest_at, self.db, chat.key)
-        watches = None if "*" in chat.watches else set(chat.watches)
-        entries = await asyncio.to_thread(
-            digest_queries.matches_between, self.db, since, now, watches
-        )
+        entries = await pending_entries(self.db, chat, now)
         messages = digest_messages(entries, chat, now)
         for text in messages:
             await self.telegram.send_text(chat.id, text)

@@ -195,8 +195,7 @@ def _backtest(config: Config, args: argparse.Namespace) -> int:
 
 def _digest(config: Config, args: argparse.Namespace) -> int:
     from bot.app import App
-    from bot.digest import digest_text, send_digest
-    from storage import digests as digest_queries
+    from bot.digest import digest_text, pending_entries, send_digest
 
     chats = [c for c in config.telegram.chats if args.chat is None or c.id == args.chat]
     if args.chat is not None and not chats:
@@ -213,14 +212,7 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
                 await app.start()
             for chat in chats:
                 if args.print:  # a preview: the day is not used up
-                    since = await asyncio.to_thread(
-                        digest_queries.previous_digest_at, app.db, chat.key
-                    )
-                    watches = None if "*" in chat.watches else set(chat.watches)
-                    entries = await asyncio.to_thread(
-                        digest_queries.matches_between, app.db, since, now, watches
-                    )
-                    print(digest_text(entries, chat, now))
+                    print(digest_text(await pending_entries(app.db, chat, now), chat, now))
                     continue
                 send = app.telegram.send_text if app.telegram else None
                 outcome = await send_digest(app.db, chat, send, now, printer=print)

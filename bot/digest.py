@@ -169,6 +169,13 @@ async def send_digest(
     return outcome
 
 
+async def pending_entries(db: Database, chat: ChatConfig, now: datetime) -> list[DigestEntry]:
+    """What the chat's next digest holds: its watches' matches since its last digest."""
+    since = await asyncio.to_thread(queries.previous_digest_at, db, chat.key)
+    watches = None if "*" in chat.watches else set(chat.watches)
+    return await asyncio.to_thread(queries.matches_between, db, since, now, watches)
+
+
 async def _deliver(
     db: Database,
     chat: ChatConfig,
@@ -177,9 +184,7 @@ async def _deliver(
     printer: Callable[[str], None] | None,
 ) -> tuple[DigestOutcome, list[str]]:
     """Gather the window's entries and send (or print) them; DeliveryError becomes 'failed'."""
-    since = await asyncio.to_thread(queries.previous_digest_at, db, chat.key)
-    watches = None if "*" in chat.watches else set(chat.watches)
-    entries = await asyncio.to_thread(queries.matches_between, db, since, now, watches)
+    entries = await pending_entries(db, chat, now)
     if send is None:
         assert printer is not None
         printer(digest_text(entries, chat, now))
