@@ -57,14 +57,12 @@ from storage.records import (
     FeedSpec,
     FeedState,
     FeedUpdate,
-    NewItem,
-    NewMatch,
     PollRecord,
 )
 from watchers.identity import identify
 from watchers.match import Watchlist
 from watchers.parse import parse_feed
-from watchers.poll import PollOutcome, alert_chats
+from watchers.poll import PollOutcome, match_items
 from watchers.schedule import next_poll_at
 
 TARGET = 0.80  # the pipeline should run at >= 80% of feedparser's own rate
@@ -648,30 +646,15 @@ class DirectPipeline:
         fresh = [item for item in items if item.key in unknown]
         t3 = clock()
         first_poll = state.first_success_at is None
-        new_items = []
-        for item in fresh:
-            hits = self.watchlist.match(item.title, item.summary)
-            watches = [hit.watch for hit in hits]
-            self.matched_items += bool(hits)
-            new_items.append(
-                NewItem(
-                    key=item.key,
-                    url=item.url,
-                    canonical_url=item.canonical_url,
-                    title=item.title,
-                    summary=item.summary,
-                    published_at=item.published_at,
-                    matches=tuple(NewMatch(hit.watch, hit.explanation_json()) for hit in hits),
-                    chats=alert_chats(
-                        item,
-                        watches,
-                        route=self.route,
-                        first_poll=first_poll,
-                        now=now,
-                        max_age=timedelta(hours=24),
-                    ),
-                )
-            )
+        new_items = match_items(
+            fresh,
+            self.watchlist,
+            route=self.route,
+            first_poll=first_poll,
+            now=now,
+            max_age=timedelta(hours=24),
+        )
+        self.matched_items += sum(bool(item.matches) for item in new_items)
         t4 = clock()
         record = PollRecord(
             feed_id=state.id,

@@ -29,7 +29,7 @@ from watchers.match import Watchlist
 from watchers.parse import ParsedFeed, parse_feed
 from watchers.schedule import next_poll_at
 
-__all__ = ["PollContext", "PollOutcome", "Router", "alert_chats", "poll_feed"]
+__all__ = ["PollContext", "PollOutcome", "Router", "alert_chats", "match_items", "poll_feed"]
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,26 @@ def _match_all(
     watchlist: Watchlist,
     items: list[IdentifiedItem],
 ) -> list[NewItem]:
-    first_poll = feed.first_success_at is None
+    return match_items(
+        items,
+        watchlist,
+        route=ctx.route,
+        first_poll=feed.first_success_at is None,
+        now=now,
+        max_age=ctx.first_poll_max_age,
+    )
+
+
+def match_items(
+    items: Sequence[IdentifiedItem],
+    watchlist: Watchlist,
+    *,
+    route: Router,
+    first_poll: bool,
+    now: datetime,
+    max_age: timedelta,
+) -> list[NewItem]:
+    """The match stage: new items with their hits, explanations and the chats to alert."""
     out = []
     for item in items:
         hits = watchlist.match(item.title, item.summary)
@@ -178,12 +197,7 @@ def _match_all(
                 published_at=item.published_at,
                 matches=tuple(NewMatch(hit.watch, hit.explanation_json()) for hit in hits),
                 chats=alert_chats(
-                    item,
-                    watches,
-                    route=ctx.route,
-                    first_poll=first_poll,
-                    now=now,
-                    max_age=ctx.first_poll_max_age,
+                    item, watches, route=route, first_poll=first_poll, now=now, max_age=max_age
                 ),
             )
         )
