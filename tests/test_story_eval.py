@@ -1,9 +1,9 @@
 """Story identity against a labelled set of item pairs: tests/story_pairs.toml.
 
 Prints recall (same-story pairs judged same) and false-merge rate (different
-stories judged same), overall and per language, for the decision
-(``same_story``) and for the SimHash candidate stage (``similar``).
-The targets are recall >= 90% at <= 2% false merges.
+stories judged same), overall and per language, for ``same_story``: on the set
+its thresholds were tuned on, where the targets are recall >= 90% at <= 2%
+false merges, and on a held-out set written blind to it (reported, not tuned).
 """
 
 from __future__ import annotations
@@ -11,32 +11,31 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tests.conftest import SCORES
 from watchers.story import (
-    THRESHOLD,
+    WINDOW,
     StoryText,
-    fingerprint,
-    hamming,
-    lsh_keys,
+    conflict,
+    profile,
+    rarity,
     same_story,
-    similar,
+    similar_profiles,
 )
 
 PAIRS_FILE = Path(__file__).with_name("story_pairs.toml")
+HOLDOUT_FILE = Path(__file__).with_name("story_pairs_holdout.toml")
 LANGS = ("en", "zh-Hans", "zh-Hant")
 MIN_PAIRS = 150
 MIN_NEGATIVE_SHARE = 0.40
 MIN_RECALL = 0.90
 MAX_FALSE_MERGE = 0.02
-INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,72 +117,101 @@ def test_pairs_are_well_formed(pairs: tuple[Pair, ...]) -> None:
     assert all(p.a.title and p.a.summary and p.b.title and p.b.summary for p in pairs)
 
 
-def _report(pairs: tuple[Pair, ...]) -> tuple[str, Tally]:
-    def by_fingerprint(p: Pair) -> bool:
-        return similar(fingerprint(p.a.title, p.a.summary), fingerprint(p.b.title, p.b.summary))
+def decide_in_corpus(pairs: tuple[Pair, ...]) -> Callable[[Pair], bool]:
+    """``similar_profiles`` as the story index applies it: rarity weighted by the
+    document frequency of features in a window, here the set's own texts."""
+    profiles = {id(t): profile(t.title, t.summary) for p in pairs for t in (p.a, p.b)}
+    frequency = Counter(f for analysed in profiles.values() for f in analysed.features)
+    weight = rarity(frequency.__getitem__, len(profiles))
+    return lambda p: similar_profiles(profiles[id(p.a)], profiles[id(p.b)], weight)
 
-    decision, per_lang, _ = score(pairs, lambda p: same_story(p.a, p.b))
-    candidates, cand_lang, _ = score(pairs, by_fingerprint)
+
+def _report(path: Path = PAIRS_FILE) -> tuple[str, Tally, list[Pair]]:
+    pairs = load_pairs(path)
+    total, per_lang, wrong = score(pairs, decide_in_corpus(pairs))
+    unweighted, _, _ = score(pairs, lambda p: same_story(p.a, p.b))
     report = "\n".join(
         [
-            f"story eval: {len(pairs)} pairs; same_story (Jaccard + conflicting specifics):",
-            decision.line("all"),
-            *(t.line(lang) for lang, t in per_lang.items()),
-            f"SimHash candidates (Hamming <= {THRESHOLD}):",
-            candidates.line("all"),
-            *(t.line(lang) for lang, t in cand_lang.items()),
+            f"story eval, {path.name}: {len(pairs)} pairs (rarity-weighted overlap + "
+            "conflicting details):",
+            total.line("all"),
+            *(t.line(lang) for lang, t in per_lang.items() if t.pos or t.neg),
+            unweighted.line("unweighted"),
         ]
     )
-    return report, decision
+    return report, total, wrong
 
 
-def test_story_eval_report(pairs: tuple[Pair, ...], request: pytest.FixtureRequest) -> None:
-    """Always runs and prints; the fingerprint stage must keep the decision's recall."""
-    report, _ = _report(pairs)
-    print(f"\n{report}")
+def test_story_eval_report(request: pytest.FixtureRequest) -> None:
+    """Prints the scores on the tuning set and on the held-out set (written blind to
+    watchers/story.py, never tuned on: its numbers say how the rules generalise)."""
+    reports = [_report(path)[0] for path in (PAIRS_FILE, HOLDOUT_FILE)]
+    print("\n" + "\n".join(reports))
     previous = request.config.stash.get(SCORES, "")
-    request.config.stash[SCORES] = f"{previous}\n{report}".strip()
+    request.config.stash[SCORES] = "\n".join([previous, *reports]).strip()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="targets not reached yet (see the printed report); lexical similarity cannot tell "
-    "template headlines about different events from reworded ones about the same event",
-)
-def test_story_eval_meets_targets(pairs: tuple[Pair, ...]) -> None:
-    report, decision = _report(pairs)
-    _, _, wrong = score(pairs, lambda p: same_story(p.a, p.b))
+def test_story_eval_meets_targets() -> None:
+    report, decision, wrong = _report(PAIRS_FILE)
     detail = "\n".join(f"  {p.id} same={p.same}: {p.a.title!r} / {p.b.title!r}" for p in wrong)
     assert decision.recall >= MIN_RECALL, f"{report}\n{detail}"
     assert decision.false_merge <= MAX_FALSE_MERGE, f"{report}\n{detail}"
 
 
-def test_fingerprint_is_deterministic_int64() -> None:
-    fp = fingerprint("Tesla FSD approved in China", "Regulators cleared the software.")
-    assert fp == fingerprint("Tesla FSD approved in China", "Regulators cleared the software.")
-    assert INT64[0] <= fp <= INT64[1]
-    assert hamming(fp, fp) == 0
-    assert similar(fp, fp)
+def test_holdout_is_well_formed() -> None:
+    pairs = load_pairs(HOLDOUT_FILE)
+    assert len({p.id for p in pairs}) == len(pairs) >= 60
+    assert not {p.id for p in pairs} & {p.id for p in load_pairs()}
 
 
-def test_traditional_and_simplified_fingerprint_alike() -> None:
-    assert fingerprint("特斯拉FSD在中國獲批", "監管部門批准軟體") == fingerprint(
+@pytest.mark.parametrize(
+    ("a", "b", "why"),
+    [
+        ("SpaceX Starship explodes during ninth test flight",
+         "SpaceX Starship explodes during eighth test flight", "numbers"),
+        ("Fed holds rates steady at 4.25%-4.5%", "Fed cuts rates to 4%-4.25%", "numbers"),
+        ("Bank of Japan raises interest rates", "Bank of Japan keeps interest rates unchanged",
+         "direction"),
+        ("北京暴雨红色预警 全市停课", "河北暴雨红色预警 全市停课", "slot"),
+        ("Tesla FSD approved in China", "Tesla FSD approved in Europe", "slot"),
+    ],
+)  # fmt: skip
+def test_template_headlines_about_different_events_conflict(a: str, b: str, why: str) -> None:
+    reason = conflict(profile(a, ""), profile(b, ""))
+    assert reason is not None and reason.startswith(why)
+    assert not same_story(StoryText(a, a), StoryText(b, b))
+
+
+def test_traditional_and_simplified_profile_alike() -> None:
+    assert profile("特斯拉FSD在中國獲批", "監管部門批准軟體") == profile(
         "特斯拉FSD在中国获批", "监管部门批准软体"
     )
+
+
+def test_reworded_headline_is_same_story() -> None:
+    a = StoryText(
+        "Tesla wins approval to roll out FSD in China",
+        "Chinese regulators cleared Tesla's Full Self-Driving software for owners in the country.",
+    )
+    b = StoryText(
+        "China approves Tesla's Full Self-Driving software",
+        "Tesla has received approval from Chinese regulators to offer Full Self-Driving to owners.",
+    )
+    assert same_story(a, b)
+
+
+def test_far_apart_in_time_is_never_same_story() -> None:
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    a = StoryText("Tesla FSD approved in China", "Regulators cleared it.", published=day)
+    b = StoryText(
+        "Tesla FSD approved in China",
+        "Regulators cleared it.",
+        published=day + WINDOW + timedelta(hours=1),
+    )
+    assert same_story(a, replace(b, published=day + WINDOW))
+    assert not same_story(a, b)
 
 
 def test_same_url_is_same_story() -> None:
     url = "https://example.com/a"
     assert same_story(StoryText("One", "x", url), StoryText("Other", "y", url))
-
-
-@given(st.integers(*INT64), st.sets(st.integers(0, 63), max_size=THRESHOLD))
-def test_lsh_keys_share_a_key_within_threshold(fp: int, flips: set[int]) -> None:
-    other = fp ^ sum(1 << bit for bit in flips)
-    other = other - (1 << 64) if other > INT64[1] else other
-    other = other + (1 << 64) if other < INT64[0] else other
-    assert INT64[0] <= other <= INT64[1]
-    assert hamming(fp, other) == len(flips)
-    keys = lsh_keys(fp)
-    assert all(INT64[0] <= k <= INT64[1] for k in keys)
-    assert set(keys) & set(lsh_keys(other))
