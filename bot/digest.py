@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,10 +68,12 @@ class DigestOutcome:
 
 @dataclass(frozen=True, slots=True)
 class _Story:
-    """One line of a digest: an entry, and the other feeds that carried the same URL."""
+    """One line of a digest: a story's newest entry, the other feeds that carried the
+    story, and the other watches it matched (it is listed under one watch only)."""
 
     entry: DigestEntry
     also: tuple[str, ...]
+    watches: tuple[str, ...] = ()
 
 
 def local_date(chat: ChatConfig, now: datetime) -> str:
@@ -114,6 +117,7 @@ def digest_text(entries: Sequence[DigestEntry], chat: ChatConfig, now: datetime)
         lines += ["", watch]
         for story in stories:
             also = f" (also {', '.join(story.also)})" if story.also else ""
+            also += f" [also {', '.join(story.watches)}]" if story.watches else ""
             entry = story.entry
             lines.append(
                 f"  • {display_title(entry.title, entry.summary, _TITLE)} — {entry.feed}{also}"
@@ -201,26 +205,31 @@ async def _deliver(
 
 
 def _group(entries: Sequence[DigestEntry]) -> list[tuple[str, list[_Story]]]:
-    """Stories per watch, newest first; watches by count (desc), then name.
+    """Each story once: under the watch with the most stories among those it matched
+    (ties by name), newest first; watches by count (desc), then name.
 
-    Entries of one watch sharing a canonical URL (one story from several feeds)
-    become one story listing the other feeds.
+    A story is the entries sharing a story id: several outlets' items, or one item
+    that matched several watches.
     """
-    by_watch: dict[str, dict[str, list[DigestEntry]]] = {}
+    stories: dict[int | str, list[DigestEntry]] = {}
     ordered = sorted(entries, key=lambda e: e.when, reverse=True)  # stable: keeps storage order
     for index, entry in enumerate(ordered):
-        story_key = entry.canonical_url or f"#{index}"
-        by_watch.setdefault(entry.watch, {}).setdefault(story_key, []).append(entry)
-    grouped = [
-        (watch, [_Story(same[0], _other_feeds(same)) for same in stories.values()])
-        for watch, stories in by_watch.items()
-    ]
-    return sorted(grouped, key=lambda pair: (-len(pair[1]), pair[0]))
+        key = entry.story_id if entry.story_id is not None else f"#{index}"
+        stories.setdefault(key, []).append(entry)
+    matched = {key: tuple(dict.fromkeys(e.watch for e in same)) for key, same in stories.items()}
+    count = Counter(watch for watches in matched.values() for watch in watches)
+    by_watch: dict[str, list[_Story]] = {}
+    for story, same in stories.items():
+        home = min(matched[story], key=lambda w: (-count[w], w))
+        others = tuple(w for w in matched[story] if w != home)
+        by_watch.setdefault(home, []).append(_Story(same[0], _other_feeds(same), others))
+    return sorted(by_watch.items(), key=lambda pair: (-len(pair[1]), pair[0]))
 
 
 def _other_feeds(same: list[DigestEntry]) -> tuple[str, ...]:
     first = same[0].feed
-    return tuple(dict.fromkeys(e.feed for e in same[1:] if e.feed != first))
+    feeds = [f for e in same for f in (e.outlets or (e.feed,))]
+    return tuple(dict.fromkeys(f for f in feeds if f != first))
 
 
 def _item_html(story: _Story) -> str:
@@ -232,7 +241,8 @@ def _item_html(story: _Story) -> str:
     is_web = (entry.url or "").startswith(("http://", "https://"))
     headline = f'<a href="{href}">{title}</a>' if is_web and len(href) <= _MAX_HREF else title
     also = f" (also {_esc(', '.join(story.also)[:_ALSO])})" if story.also else ""
-    return f"• {headline} — {_esc(entry.feed[:_FEED])}{also}"
+    watches = f" [also {_esc(', '.join(story.watches)[:_ALSO])}]" if story.watches else ""
+    return f"• {headline} — {_esc(entry.feed[:_FEED])}{also}{watches}"
 
 
 def _pack(intro: list[str], sections: list[tuple[str, list[str]]]) -> list[str]:

@@ -33,7 +33,8 @@ def matched_terms(alert: AlertRecord) -> list[str]:
 
 
 def console_block(alert: AlertRecord) -> str:
-    """One readable block per alert: watches, title, feed and time, link, why it matched."""
+    """One readable block per alert: watches, title, feed and time, link, why it matched,
+    and the other outlets that carried the story by the time it is shown."""
     watches = ", ".join(alert.watches) or "(no watch)"
     lines = [
         _RULE,
@@ -46,4 +47,7 @@ def console_block(alert: AlertRecord) -> str:
     terms = matched_terms(alert)
     if terms:
         lines.append(f"  matched: {', '.join(terms)}")
+    outlets = [name for name in dict.fromkeys(name for name, _ in alert.also) if name != alert.feed]
+    if outlets:
+        lines.append(f"  also reported by: {', '.join(outlets)}")
     return "\n".join(lines)

@@ -141,7 +141,7 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
                 watches=tuple(m.watch for m in found),
                 explanations=tuple(m.explanation for m in found),
                 message_id=alert.message_id,
-                story=alert.story,
+                story=alert.story_id,
                 also=tuple((name, url) for _, name, url in group),
                 story_watches=tuple(dict.fromkeys(story_watches)),
             )
@@ -151,22 +151,22 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
 
 def _members(session: Session, items: list[Item]) -> dict[int, list[tuple[int, str, str | None]]]:
     """For each item, the other items of its story: (id, feed name, URL), oldest first."""
-    urls = {item.canonical_url for item in items if item.canonical_url}
-    if not urls:
+    stories = {item.story_id for item in items if item.story_id is not None}
+    if not stories:
         return {}
     query = (
         select(Item, Feed)
         .join(Feed, col(Feed.id) == col(Item.feed_id))
-        .where(col(Item.canonical_url).in_(urls))
+        .where(col(Item.story_id).in_(stories))
         .order_by(col(Item.id))
     )
-    by_url: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
+    by_story: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     for other, feed in session.exec(query):
-        assert other.id is not None and other.canonical_url is not None
+        assert other.id is not None and other.story_id is not None
         name = feed.name or feed.title or feed.url
-        by_url[other.canonical_url].append((other.id, name, other.url))
+        by_story[other.story_id].append((other.id, name, other.url))
     return {
-        item.id: [member for member in by_url[item.canonical_url] if member[0] != item.id]
+        item.id: [member for member in by_story[item.story_id] if member[0] != item.id]
         for item in items
-        if item.id is not None and item.canonical_url
+        if item.id is not None and item.story_id is not None
     }

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.models import Digest, Feed, Item, Match
@@ -49,7 +49,8 @@ class DigestEntry:
     feed: str
     published_at: datetime | None
     matched_at: datetime
-    canonical_url: str | None = None  # the same story from two feeds shares it
+    story_id: int | None = None  # entries of one story share it
+    outlets: tuple[str, ...] = ()  # the feeds of every item of the story, first first
 
     @property
     def when(self) -> datetime:
@@ -182,10 +183,31 @@ def matches_between(
     if watches is not None:
         query = query.where(col(Match.watch).in_(sorted(watches)))
     with db.session() as session:
-        return [_entry(match, item, feed) for match, item, feed in session.exec(query)]
+        rows = list(session.exec(query))
+        outlets = _outlets(session, {item.story_id for _, item, _ in rows if item.story_id})
+    return [_entry(match, item, feed, outlets) for match, item, feed in rows]
 
 
-def _entry(match: Match, item: Item, feed: Feed) -> DigestEntry:
+def _outlets(session: Session, stories: set[int]) -> dict[int, tuple[str, ...]]:
+    """Every feed that carried each story, in the order they did."""
+    found: dict[int, dict[str, None]] = {}
+    ordered = sorted(stories)
+    for start in range(0, len(ordered), 500):
+        query = (
+            select(Item.story_id, Feed)
+            .join(Feed, col(Feed.id) == col(Item.feed_id))
+            .where(col(Item.story_id).in_(ordered[start : start + 500]))
+            .order_by(col(Item.id))
+        )
+        for story_id, feed in session.exec(query):
+            if story_id is not None:
+                found.setdefault(story_id, {})[feed.name or feed.title or feed.url] = None
+    return {story_id: tuple(feeds) for story_id, feeds in found.items()}
+
+
+def _entry(
+    match: Match, item: Item, feed: Feed, outlets: dict[int, tuple[str, ...]]
+) -> DigestEntry:
     assert match.matched_at is not None
     return DigestEntry(
         watch=match.watch,
@@ -195,5 +217,6 @@ def _entry(match: Match, item: Item, feed: Feed) -> DigestEntry:
         feed=feed.name or feed.title or feed.url,
         published_at=item.published_at,
         matched_at=match.matched_at,
-        canonical_url=item.canonical_url,
+        story_id=item.story_id,
+        outlets=outlets.get(item.story_id, ()) if item.story_id is not None else (),
     )

@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
 from storage.records import NewItem, PollRecord, SaveResult, StoredItem
+from storage.stories import assign_stories, schemeless, schemes
 
 __all__ = ["item_pages_since", "items_since", "save_poll", "unknown_keys"]
 
@@ -47,6 +48,7 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
     with db.session() as session:
         inserted = _insert_items(session, db.dialect, poll)
         fresh = [item for item in poll.items if item.key in inserted]
+        stories = assign_stories(session, [(item, inserted[item.key]) for item in fresh])
         matches = [
             {"item_id": inserted[i.key], "watch": m.watch, "explanation": m.explanation,
              "matched_at": poll.matched_at or poll.now}
@@ -54,7 +56,7 @@ def save_poll(db: Database, poll: PollRecord) -> SaveResult:
         ]  # fmt: skip
         alerts = [
             {"item_id": inserted[i.key], "chat": chat, "status": "pending",
-             "created_at": poll.now, "attempts": 0, "story": _story(i, inserted[i.key])}
+             "created_at": poll.now, "attempts": 0, "story_id": stories[i.key]}
             for i in fresh for chat in dict.fromkeys(i.chats)
         ]  # fmt: skip
         if matches:
@@ -153,35 +155,21 @@ def _without_republished(session: Session, feed_id: int, items: list[NewItem]) -
     """Drop items this feed already has under another key: same canonical URL, http or
     https alike. Feeds change guids (http -> https, an edited slug) while the article
     stays where it is; that is the same item, not news."""
-    urls = {variant for i in items if i.canonical_url for variant in _schemes(i.canonical_url)}
+    urls = {variant for i in items if i.canonical_url for variant in schemes(i.canonical_url)}
     if not urls:
         return items
     query = select(Item.canonical_url).where(
         col(Item.feed_id) == feed_id, col(Item.canonical_url).in_(urls)
     )
-    seen = {_schemeless(url) for url in session.exec(query) if url}
+    seen = {schemeless(url) for url in session.exec(query) if url}
     kept = []
     for item in items:
         if item.canonical_url:
-            if _schemeless(item.canonical_url) in seen:
+            if schemeless(item.canonical_url) in seen:
                 continue
-            seen.add(_schemeless(item.canonical_url))  # and twice in one document: once
+            seen.add(schemeless(item.canonical_url))  # and twice in one document: once
         kept.append(item)
     return kept
-
-
-def _schemes(url: str) -> tuple[str, str]:
-    rest = _schemeless(url)
-    return "http://" + rest, "https://" + rest
-
-
-def _schemeless(url: str) -> str:
-    return url.split("://", 1)[-1]
-
-
-def _story(item: NewItem, item_id: int) -> str:
-    """The story an item belongs to: its canonical URL, else the item alone."""
-    return f"url:{item.canonical_url}" if item.canonical_url else f"item:{item_id}"
 
 
 def _insert_alerts(session: Session, dialect: str, rows: list[dict[str, object]]) -> int:
@@ -198,7 +186,7 @@ def _insert_alerts(session: Session, dialect: str, rows: list[dict[str, object]]
             continue
         session.execute(
             update(table)
-            .where(table.c.chat == row["chat"], table.c.story == row["story"])
+            .where(table.c.chat == row["chat"], table.c.story_id == row["story_id"])
             .values(grown_at=row["created_at"])
         )
     return inserted

@@ -52,6 +52,7 @@ class Item(SQLModel, table=True):
         UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
         Index("ix_items_fetched_at", "fetched_at"),
         Index("ix_items_canonical_url", "canonical_url"),
+        Index("ix_items_story_id", "story_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +66,7 @@ class Item(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     published_at: datetime | None = _ts()
     fetched_at: datetime | None = _ts(nullable=False)
+    story_id: int | None = Field(default=None)  # the id of the story's first item
 
 
 class Match(SQLModel, table=True):
@@ -91,7 +93,7 @@ class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("chat", "item_id", name="uq_alerts_chat_item"),
-        Index("uq_alerts_chat_story", "chat", "story", unique=True),
+        Index("uq_alerts_chat_story", "chat", "story_id", unique=True),
         Index("ix_alerts_status_id", "status", "id"),
         Index("ix_alerts_sent_at", "sent_at"),
     )
@@ -101,7 +103,7 @@ class Alert(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False)
     )
     chat: str = Field(sa_column=Column(Text, nullable=False))
-    story: str | None = Field(default=None, sa_column=Column(Text))  # one alert per chat + story
+    story_id: int | None = Field(default=None)  # one alert per chat and story
     status: str = Field(default="pending", sa_column=Column(Text, nullable=False))
     created_at: datetime | None = _ts(nullable=False)
     sent_at: datetime | None = _ts()

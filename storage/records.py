@@ -21,7 +21,13 @@ __all__ = [
     "PollRecord",
     "SaveResult",
     "StoredItem",
+    "StoryMember",
+    "StoryRef",
 ]
+
+StoryRef = int | str
+"""Where a new item's story is: an existing story's id, or the key of an earlier item
+of the same poll (whose story is not stored yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,10 @@ class NewItem:
     published_at: datetime | None
     matches: tuple[NewMatch, ...] = ()
     chats: tuple[str, ...] = ()  # where to alert; empty = store (and match) silently
+    # The story it joins, as the story stage found it: a story id, or the key of an
+    # earlier item of the same poll. None: a story of its own (unless its canonical
+    # URL is already stored, which storage checks and which wins).
+    story: StoryRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +130,21 @@ class AlertRecord:
     watches: tuple[str, ...]
     explanations: tuple[str, ...] = field(default=())  # JSON per watch, same order
     message_id: str | None = None  # the channel's id for the sent message
-    story: str | None = None  # url:<canonical URL> or item:<id>: one alert per chat and story
+    story: int | None = None  # the story's id: one alert per chat and story
     also: tuple[tuple[str, str | None], ...] = ()  # the story's other items: (feed, URL)
     story_watches: tuple[str, ...] = ()  # watches any item of the story matched
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """A stored item as the story stage compares it: its text, story and times."""
+
+    id: int
+    story_id: int
+    title: str
+    lead: str  # the start of the summary, as much as story identity reads
+    published_at: datetime | None
+    fetched_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

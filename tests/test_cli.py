@@ -120,6 +120,9 @@ def test_demo_runs_offline_and_alerts(cli: Cli) -> None:
     assert "Tesla FSD in China" in result.out and "China data-export approvals" in result.out
     assert "特斯拉FSD功能入华" in result.out  # from the GB2312 sample feed
     assert "5 feeds polled" in result.out
+    # Two outlets' reports of the carmakers' data-export approvals: one alert, both named.
+    assert result.out.count("for three foreign carmakers") == 1
+    assert "also reported by: Regulator Notes" in result.out
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

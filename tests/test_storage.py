@@ -64,6 +64,58 @@ def test_an_old_database_is_upgraded_with_its_data(db_url: str) -> None:
         db.close()
 
 
+def test_url_stories_become_story_ids_on_upgrade(db_url: str) -> None:
+    """0005 kept stories as ``url:<canonical>`` keys on alerts; 0006 gives every item the
+    id of its story's first item, and every alert its item's story, nothing resent."""
+    from storage.records import FeedSpec
+
+    old = open_database(db_url, migrate=False)
+    upgrade(old, "0005")
+    feed_queries.sync_feeds(
+        old, [FeedSpec("https://a.example/rss", "A"), FeedSpec("https://b.example/rss", "B")]
+    )
+    now = "2026-11-24 10:00:00.000000"
+    same = "https://news.example/fsd"
+    with old.engine.begin() as conn:
+        feeds = [row[0] for row in conn.execute(text("select id from feeds order by id"))]
+        for key, feed, url in (
+            ("a1", feeds[0], same),
+            ("b1", feeds[1], same),
+            ("b2", feeds[1], None),
+        ):
+            conn.execute(
+                text(
+                    "insert into items (feed_id, key, url, canonical_url, title, summary, fetched_at)"
+                    " values (:f, :k, :u, :u, 'Tesla FSD', '', :t)"
+                ),
+                {"f": feed, "k": key, "u": url, "t": now},
+            )
+        ids = dict(conn.execute(text("select key, id from items")).fetchall())
+        conn.execute(
+            text(
+                "insert into alerts (item_id, chat, status, created_at, attempts, story)"
+                " values (:i, '1', 'sent', :t, 0, :s)"
+            ),
+            [
+                {"i": ids["a1"], "t": now, "s": f"url:{same}"},
+                {"i": ids["b2"], "t": now, "s": f"item:{ids['b2']}"},
+            ],
+        )
+    old.close()
+    db = open_database(db_url)
+    try:
+        assert _schema_diff(db) == []
+        with db.engine.begin() as conn:
+            stories = dict(conn.execute(text("select key, story_id from items")).fetchall())
+            assert stories == {"a1": ids["a1"], "b1": ids["a1"], "b2": ids["b2"]}
+            alerts = conn.execute(text("select item_id, story_id from alerts order by item_id"))
+            assert alerts.fetchall() == [(ids["a1"], ids["a1"]), (ids["b2"], ids["b2"])]
+        [grown] = [a for a in alert_queries.delivered_alerts(db) if a.item_id == ids["a1"]]
+        assert grown.story == ids["a1"] and [f for f, _ in grown.also] == ["B"]
+    finally:
+        db.close()
+
+
 def test_reopening_migrates_nothing_and_keeps_data(db_url: str) -> None:
     from storage.records import FeedSpec
 

@@ -1,4 +1,5 @@
-"""Polling one feed end to end: fetch -> parse -> identify -> (new only) match -> one transaction.
+"""Polling one feed end to end: fetch -> parse -> identify -> (new only) match -> story ->
+one transaction.
 
 This is the only module of ``watchers`` that meets storage, and it is the
 feed boundary: every expected failure (:class:`~watchers.errors.WatcherError`)
@@ -15,21 +16,30 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from storage import feeds as feed_queries
 from storage import items as item_queries
 from storage.db import Database
-from storage.records import FeedState, FeedUpdate, NewItem, NewMatch, PollRecord
+from storage.records import FeedState, FeedUpdate, NewItem, NewMatch, PollRecord, SaveResult
 from watchers.errors import FetchError, WatcherError
 from watchers.fetch import Fetcher, FetchResult
 from watchers.identity import IdentifiedItem, identify
 from watchers.match import Watchlist
 from watchers.parse import ParsedFeed, parse_feed
 from watchers.schedule import next_poll_at
+from watchers.story_index import StoryIndex
 
-__all__ = ["PollContext", "PollOutcome", "Router", "alert_chats", "match_items", "poll_feed"]
+__all__ = [
+    "PollContext",
+    "PollOutcome",
+    "Router",
+    "alert_chats",
+    "match_items",
+    "poll_feed",
+    "save_with_stories",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,7 @@ class PollContext:
     watchlist: Callable[[], Watchlist]  # read at each poll, so a reloaded watchlist applies
     route: Router
     first_poll_max_age: timedelta = timedelta(hours=24)
+    stories: StoryIndex = field(default_factory=StoryIndex)  # one per process: it is a cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +155,7 @@ async def _store(
         items=tuple(new_items),
         matched_at=now + timedelta(seconds=time.monotonic() - started),
     )
-    saved = await asyncio.to_thread(item_queries.save_poll, ctx.db, record)
+    saved = await asyncio.to_thread(save_with_stories, ctx.db, ctx.stories, record)
     return PollOutcome(
         feed=feed.name or parsed.title or feed.url,
         url=feed.url,
@@ -154,6 +165,20 @@ async def _store(
         new_matches=saved.new_matches,
         new_alerts=saved.new_alerts,
     )
+
+
+def save_with_stories(db: Database, stories: StoryIndex, record: PollRecord) -> SaveResult:
+    """The story stage, then the poll's transaction (blocking: run it in a thread).
+
+    Under the index's lock from the refresh before assigning to the refresh
+    after saving, so concurrent polls see each other's items in turn.
+    """
+    with stories.lock:
+        stories.refresh(db, record.now)
+        record = replace(record, items=tuple(stories.assign(record.items)))
+        saved = item_queries.save_poll(db, record)
+        stories.refresh(db, record.now)
+    return saved
 
 
 def _match_all(
