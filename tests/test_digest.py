@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.digest import DigestOutcome, digest_messages, is_due, local_date, send_digest
+from bot.digest import DigestOutcome, digest_messages, digest_text, is_due, local_date, send_digest
 from bot.pacing import Pacer
 from bot.telegram import TelegramNotifier
 from bot.telegram_config import ChatConfig
@@ -217,10 +217,35 @@ def test_hostile_worst_case_stays_under_the_limit_and_merges_one_story() -> None
     messages = digest_messages(worst, _chat(), NOW)
     assert len(messages) == 12 and all(len(m) <= 4096 for m in messages)
     assert all(m.count('<a href="https://x.example/') == 1 for m in messages)
-    same = [DigestEntry(FSD, "One story", "https://s.example/1", "", feed, None, at, "https://s.example/1")
+    same = [DigestEntry(FSD, "One story", "https://s.example/1", "", feed, None, at, story_id=1)
             for feed in ("Wire", "Other & Co", "Wire")]  # fmt: skip
     [message] = digest_messages(same, _chat(), NOW)
     assert f"{FSD}: 1" in message and "— Wire (also Other &amp; Co)" in message
+
+
+def test_a_story_is_listed_once_under_one_watch_with_every_outlet() -> None:
+    """Several outlets' items of one story, matching two watches: one line, under the
+    watch with more stories, naming the other watch and every other outlet (also those
+    whose item matched nothing: ``outlets`` comes from the whole story)."""
+    at = NOW - timedelta(hours=1)
+    outlets = ("Wire", "Caixin", "Quiet Outlet")
+    story = [
+        DigestEntry(watch, title, f"https://{feed}.example/", "", feed, at, at, 7, outlets)
+        for watch, title, feed in (
+            (FSD, "Tesla FSD approved in China", "Wire"),
+            (DATA, "Tesla FSD approved in China", "Wire"),
+            (FSD, "China approves Tesla FSD", "Caixin"),
+        )
+    ]
+    other = DigestEntry(FSD, "Beijing weighs FSD road tests", "https://w.example/2", "", "Wire",
+                        at - timedelta(hours=1), at, 8, ("Wire",))  # fmt: skip
+    text = digest_text([*story, other], _chat(), NOW)
+    lines = [line for line in text.splitlines() if line.startswith("  •")]
+    assert len(lines) == 2
+    assert lines[0] == (
+        f"  • Tesla FSD approved in China — Wire (also Caixin, Quiet Outlet) [also {DATA}]"
+    )
+    assert f"{FSD}: 2" in text and f"{DATA}: " not in text
 
 
 async def test_exactly_one_digest_per_chat_and_day_under_concurrent_triggers(

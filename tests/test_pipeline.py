@@ -88,6 +88,26 @@ def test_repolls_alert_only_for_really_new_items(
     assert len(cli("alerts", "--config", str(config), "--json").json_lines()) == 2
 
 
+def test_a_relisted_popular_item_with_a_new_date_is_not_news(
+    cli: Cli, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Feeds re-list old "most read" items with fresh dates; identity, never the date,
+    decides what is new, even after the item had dropped out of the feed."""
+    popular = Item(FSD, "https://a.example/popular", guid="p-1", age=timedelta(hours=2))
+    feed_server.set("/f", Route(rss2([popular])))
+    config = config_for(tmp_path, feed_server.url("/f"))
+    assert FSD in cli("once", "--config", str(config)).out
+
+    other = Item(DATA, "https://a.example/2", guid="p-2")
+    feed_server.set("/f", Route(rss2([other])))  # it dropped out
+    assert DATA in cli("once", "--config", str(config)).out
+    back = Item(FSD, "https://a.example/popular", guid="p-1", age=timedelta(minutes=1))
+    feed_server.set("/f", Route(rss2([back, other])))  # and is back on top, re-dated
+    result = cli("once", "--config", str(config))
+    assert result.code == 0 and FSD not in result.out
+    assert len(cli("alerts", "--config", str(config), "--json").json_lines()) == 2
+
+
 def test_conditional_get_and_304_parses_nothing(
     cli: Cli, feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
