@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from storage.db import Database
@@ -30,16 +31,18 @@ def members_since(
 ) -> Iterator[list[StoryMember]]:
     """Items fetched since ``since`` with an id above ``after_id``, oldest first, a page at
     a time: the story stage loads its window with it, then only what was added since."""
+    c = _items().c
+    lead = func.substr(c.summary, 1, LEAD)  # the rest of a summary never leaves SQL
+    columns = (c.id, c.story_id, c.title, lead, c.published_at, c.fetched_at)
     while True:
         query = (
-            select(Item)
-            .where(col(Item.fetched_at) >= since, col(Item.id) > after_id)
-            .where(col(Item.story_id).is_not(None))
-            .order_by(col(Item.id))
+            sql_select(*columns)
+            .where(c.fetched_at >= since, c.id > after_id, c.story_id.is_not(None))
+            .order_by(c.id)
             .limit(page)
         )
         with db.session() as session:
-            rows = [_member(item) for item in session.exec(query)]
+            rows = [StoryMember(*row) for row in session.execute(query)]
         if not rows:
             return
         yield rows
@@ -80,7 +83,7 @@ def assign_stories(session: Session, fresh: list[tuple[NewItem, int]]) -> dict[s
             known.setdefault(url, story_id)
         by_key[item.key] = story_id
     if fresh:
-        table = Item.__table__  # type: ignore[attr-defined]
+        table = _items()
         statement = update(table).where(table.c.id == bindparam("row_id"))
         session.execute(
             statement.values(story_id=bindparam("sid")),
@@ -99,13 +102,5 @@ def schemeless(url: str) -> str:
     return url.split("://", 1)[-1]
 
 
-def _member(item: Item) -> StoryMember:
-    assert item.id is not None and item.story_id is not None and item.fetched_at is not None
-    return StoryMember(
-        id=item.id,
-        story_id=item.story_id,
-        title=item.title,
-        lead=item.summary[:LEAD],
-        published_at=item.published_at,
-        fetched_at=item.fetched_at,
-    )
+def _items() -> Table:
+    return Item.__table__  # type: ignore[attr-defined, no-any-return]

@@ -33,7 +33,7 @@ out of reach of any lexical test and stay separate stories.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
@@ -52,7 +52,9 @@ __all__ = [
     "StoryText",
     "Weight",
     "conflict",
+    "features",
     "jaccard",
+    "overlap",
     "profile",
     "rarity",
     "same_story",
@@ -152,7 +154,6 @@ class Profile:
     """An item's text, analysed once for every comparison it takes part in."""
 
     features: frozenset[str]  # title + lead: what Jaccard compares
-    title_features: frozenset[str]  # the candidate keys a window index posts
     title_units: tuple[str, ...]  # the headline word by word (Chinese: by character)
     vocab: frozenset[str]  # everything the item mentions, to ask "does it say X?"
     names: frozenset[str]  # capitalised words of the headline (any Latin word in Chinese)
@@ -196,15 +197,14 @@ def profile(title: str, summary: str) -> Profile:
     head = normalise(title)
     text = normalise(f"{title} {summary[:LEAD_CHARS]}")
     title_units, units = _units(head), _units(text)
-    features = _features(units)
+    found = _features(units)
     names = {_stem(normalise(w)) for w in _NAME.findall(title)}
     if _IS_HAN.search(title):  # Chinese headlines have no capitals: any Latin word is a name
         names.update(_stem(normalise(w)) for w in _LATIN_WORD.findall(title))
     return Profile(
-        features=frozenset(features),
-        title_features=frozenset(_features(title_units)),
+        features=frozenset(found),
         title_units=tuple(title_units),
-        vocab=frozenset(features | {u for u in units if _IS_HAN.match(u)}),
+        vocab=frozenset(found | {u for u in units if _IS_HAN.match(u)}),
         names=frozenset(names - _STOP),
         numbers=frozenset(u for u in title_units if _is_number(u)),
         ways=_ways(title_units, head),
@@ -221,6 +221,30 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / union if union else 1.0
 
 
+def features(title: str, summary: str) -> frozenset[str]:
+    """Just the features of :func:`profile`, at a fraction of its cost: what a window
+    index keeps of every item (the rest is analysed only for close candidates)."""
+    return frozenset(_features(_units(normalise(f"{title} {summary[:LEAD_CHARS]}"))))
+
+
+def overlap(
+    a: frozenset[str], b: Collection[str], weight: Weight | None = None, a_total: float = 0.0
+) -> float:
+    """Jaccard of two feature sets (``b`` may be any collection of distinct features),
+    weighted by ``weight`` if given; 0 below :data:`MIN_SHARED` features in common.
+
+    ``a_total`` is ``a``'s total weight if the caller has it (one item compared with
+    many): the union's weight is then found without building the union.
+    """
+    shared = a.intersection(b)
+    if len(shared) < MIN_SHARED:
+        return 0.0
+    if weight is None:
+        return len(shared) / (len(a) + len(b) - len(shared))
+    common = sum(map(weight, shared))
+    return common / ((a_total or sum(map(weight, a))) + sum(map(weight, b)) - common)
+
+
 def similar_profiles(a: Profile, b: Profile, weight: Weight | None = None) -> bool:
     """The decision on texts alone: enough overlap and no conflicting detail.
 
@@ -229,15 +253,7 @@ def similar_profiles(a: Profile, b: Profile, weight: Weight | None = None) -> bo
     Tesla-in-China item) count for little, the story's own names and numbers
     for much. Without, every feature counts one.
     """
-    shared = a.features & b.features
-    if len(shared) < MIN_SHARED:
-        return False
-    union = a.features | b.features
-    if weight is None:
-        overlap = len(shared) / len(union)
-    else:
-        overlap = sum(map(weight, shared)) / sum(map(weight, union))
-    return overlap >= JACCARD_MIN and conflict(a, b) is None
+    return overlap(a.features, b.features, weight) >= JACCARD_MIN and conflict(a, b) is None
 
 
 def rarity(frequency: Callable[[str], int], items: int) -> Weight:
