@@ -205,3 +205,33 @@ def test_postings_are_bounded_however_common_a_word() -> None:
         index.find(profile("Xiaomi launches SU7 Ultra in China, priced 529,900 yuan", ""), None)
         == 77
     )
+
+
+def test_the_index_finds_what_comparing_with_every_item_finds() -> None:
+    """On a window small enough that no list is cut, the index's candidates lose
+    nothing: it joins a story exactly when some item in the window passes the rules,
+    and the most similar such item's (weights: the index's own rarity)."""
+    from tests.test_story_eval import HOLDOUT_FILE, PAIRS_FILE, load_pairs
+    from watchers.story import JACCARD_MIN, conflict, overlap
+
+    texts = [t for path in (PAIRS_FILE, HOLDOUT_FILE) for p in load_pairs(path) for t in (p.a, p.b)]
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    stored, probes = texts[0::2][:30], texts[1::2]
+    index = StoryIndex(lookups=1000, postings=1000)
+    for i, text in enumerate(stored, start=1):
+        index.add(StoryMember(i, i, text.title, text.summary, None, now))
+    weight = index._weights()
+    joined = 0
+    for text in probes:
+        analysed = profile(text.title, text.summary)
+        total = sum(map(weight, analysed.features))
+        passing = [
+            (overlap(analysed.features, other.features, weight, total), i)
+            for i, other in enumerate((profile(s.title, s.summary) for s in stored), start=1)
+            if overlap(analysed.features, other.features, weight, total) >= JACCARD_MIN
+            and conflict(analysed, other) is None
+        ]
+        expected = max(passing)[1] if passing else None
+        assert index.find(analysed, None) == expected, text.title
+        joined += expected is not None
+    assert joined >= 10  # the comparison is not vacuous
