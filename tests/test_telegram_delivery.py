@@ -162,7 +162,9 @@ async def test_messages_to_one_chat_are_paced(
     await _once(_config(tmp_path, feed_server.url("/f"), fake))
     stamps = [m.at for m in fake.sent(PRIVATE)]
     assert len(stamps) == 3
-    assert stamps[2] - stamps[0] >= 2.0
+    # Sends start a second apart; the server's receipt times may jitter by a few ms
+    # either way (seen: 1.9999995 s), which is not a pacing fault.
+    assert stamps[2] - stamps[0] >= 2.0 - 0.05
 
 
 def _db(tmp_path: Path) -> Database:
