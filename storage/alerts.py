@@ -17,6 +17,7 @@ from sqlmodel.sql.expression import Select
 from storage.db import Database
 from storage.models import Alert, Feed, Item, Match
 from storage.records import AlertRecord
+from storage.stories import StoryItem, story_items
 
 __all__ = [
     "alerts_to_edit",
@@ -149,24 +150,11 @@ def _records(session: Session, rows: list[tuple[Alert, Item, Feed]]) -> list[Ale
     return records
 
 
-def _members(session: Session, items: list[Item]) -> dict[int, list[tuple[int, str, str | None]]]:
+def _members(session: Session, items: list[Item]) -> dict[int, list[StoryItem]]:
     """For each item, the other items of its story: (id, feed name, URL), oldest first."""
-    stories = {item.story_id for item in items if item.story_id is not None}
-    if not stories:
-        return {}
-    query = (
-        select(Item, Feed)
-        .join(Feed, col(Feed.id) == col(Item.feed_id))
-        .where(col(Item.story_id).in_(stories))
-        .order_by(col(Item.id))
-    )
-    by_story: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    for other, feed in session.exec(query):
-        assert other.id is not None and other.story_id is not None
-        name = feed.name or feed.title or feed.url
-        by_story[other.story_id].append((other.id, name, other.url))
+    by_story = story_items(session, {i.story_id for i in items if i.story_id is not None})
     return {
-        item.id: [member for member in by_story[item.story_id] if member[0] != item.id]
+        item.id: [member for member in by_story.get(item.story_id, []) if member[0] != item.id]
         for item in items
         if item.id is not None and item.story_id is not None
     }

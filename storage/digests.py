@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.models import Digest, Feed, Item, Match
+from storage.stories import story_items
 
 __all__ = [
     "LOOKBACK",
@@ -190,19 +191,10 @@ def matches_between(
 
 def _outlets(session: Session, stories: set[int]) -> dict[int, tuple[str, ...]]:
     """Every feed that carried each story, in the order they did."""
-    found: dict[int, dict[str, None]] = {}
-    ordered = sorted(stories)
-    for start in range(0, len(ordered), 500):
-        query = (
-            select(Item.story_id, Feed)
-            .join(Feed, col(Feed.id) == col(Item.feed_id))
-            .where(col(Item.story_id).in_(ordered[start : start + 500]))
-            .order_by(col(Item.id))
-        )
-        for story_id, feed in session.exec(query):
-            if story_id is not None:
-                found.setdefault(story_id, {})[feed.name or feed.title or feed.url] = None
-    return {story_id: tuple(feeds) for story_id, feeds in found.items()}
+    return {
+        story_id: tuple(dict.fromkeys(name for _, name, _ in members))
+        for story_id, members in story_items(session, stories).items()
+    }
 
 
 def _entry(

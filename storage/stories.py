@@ -18,12 +18,42 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from storage.db import Database
-from storage.models import Item
+from storage.models import Feed, Item
 from storage.records import NewItem, StoryMember
 
-__all__ = ["LEAD", "assign_stories", "members_since", "schemeless", "schemes"]
+__all__ = [
+    "LEAD",
+    "StoryItem",
+    "assign_stories",
+    "members_since",
+    "schemeless",
+    "schemes",
+    "story_items",
+]
 
-LEAD = 200  # characters of the summary that story identity reads (watchers.story.LEAD_CHARS)
+LEAD = 200  # characters of the summary that story identity reads (watchers.story uses it)
+_CHUNK = 500  # story ids per IN list
+
+StoryItem = tuple[int, str, str | None]
+"""One item of a story as alerts and digests name it: (item id, feed name, URL)."""
+
+
+def story_items(session: Session, story_ids: set[int]) -> dict[int, list[StoryItem]]:
+    """Every item of these stories, oldest first: who carried each story, and where."""
+    found: dict[int, list[StoryItem]] = {}
+    ordered = sorted(story_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        query = (
+            select(Item, Feed)
+            .join(Feed, col(Feed.id) == col(Item.feed_id))
+            .where(col(Item.story_id).in_(ordered[start : start + _CHUNK]))
+            .order_by(col(Item.id))
+        )
+        for item, feed in session.exec(query):
+            assert item.id is not None and item.story_id is not None
+            name = feed.name or feed.title or feed.url
+            found.setdefault(item.story_id, []).append((item.id, name, item.url))
+    return found
 
 
 def members_since(

@@ -40,6 +40,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from math import log1p
 
+from storage.stories import LEAD
 from watchers.text import CJK_CLASS, normalise
 
 __all__ = [
@@ -53,18 +54,19 @@ __all__ = [
     "Weight",
     "conflict",
     "features",
-    "jaccard",
     "overlap",
     "profile",
     "rarity",
     "same_story",
     "similar_profiles",
+    "within",
 ]
 
 # How much of the summary joins the title: about one English sentence or two
 # Chinese ones. Headlines alone are too short (a reworded one shares two or three
 # words with another); more than a sentence brings in background that differs.
-LEAD_CHARS = 200
+# Storage defines it, because it hands out only that much of a stored summary.
+LEAD_CHARS = LEAD
 # Items further apart than this are never the same story.
 WINDOW = timedelta(hours=72)
 # Tuned on tests/story_pairs.toml: 0.15 keeps one more same-story pair there but
@@ -195,7 +197,7 @@ def _ways(units: list[str], text: str) -> frozenset[str]:
 def profile(title: str, summary: str) -> Profile:
     """Analyse an item's title and the lead of its summary."""
     head = normalise(title)
-    text = normalise(f"{title} {summary[:LEAD_CHARS]}")
+    text = _lead_text(title, summary)
     title_units, units = _units(head), _units(text)
     found = _features(units)
     names = {_stem(normalise(w)) for w in _NAME.findall(title)}
@@ -216,15 +218,14 @@ def _is_number(unit: str) -> bool:
     return unit in _ORDINALS or any(c.isdigit() for c in unit)
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 1.0
-
-
 def features(title: str, summary: str) -> frozenset[str]:
     """Just the features of :func:`profile`, at a fraction of its cost: what a window
     index keeps of every item (the rest is analysed only for close candidates)."""
-    return frozenset(_features(_units(normalise(f"{title} {summary[:LEAD_CHARS]}"))))
+    return frozenset(_features(_units(_lead_text(title, summary))))
+
+
+def _lead_text(title: str, summary: str) -> str:
+    return normalise(f"{title} {summary[:LEAD_CHARS]}")
 
 
 def overlap(
@@ -326,6 +327,11 @@ def same_story(a: StoryText, b: StoryText) -> bool:
     """Same canonical URL, or similar texts published within :data:`WINDOW`."""
     if a.url is not None and a.url == b.url:
         return True
-    if a.published and b.published and abs(a.published - b.published) > WINDOW:
+    if not within(a.published, b.published):
         return False
     return similar_profiles(profile(a.title, a.summary), profile(b.title, b.summary))
+
+
+def within(a: datetime | None, b: datetime | None, window: timedelta = WINDOW) -> bool:
+    """Published within the window of each other (undated items are given the benefit)."""
+    return a is None or b is None or abs(a - b) <= window

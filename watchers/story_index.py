@@ -49,6 +49,7 @@ from watchers.story import (
     overlap,
     profile,
     rarity,
+    within,
 )
 
 __all__ = ["CANDIDATES", "LOOKUPS", "POSTINGS", "StoryIndex"]
@@ -184,8 +185,8 @@ class StoryIndex:
             shared = Counter(i for f in analysed.features for i in by_feature.get(f, ()))
             for index, count in shared.items():
                 other, other_profile = earlier[index]
-                if count < MIN_SHARED or not _within(
-                    self.window, item.published_at, other.published_at
+                if count < MIN_SHARED or not within(
+                    item.published_at, other.published_at, self.window
                 ):
                     continue
                 score = overlap(analysed.features, other_profile.features, weight, total)
@@ -221,7 +222,7 @@ class StoryIndex:
         scored = []
         for item_id, _ in hits.most_common(4 * self._candidates):
             entry = self._entries.get(item_id)
-            if entry is None or not _within(self.window, published_at, entry.published_at):
+            if entry is None or not within(published_at, entry.published_at, self.window):
                 continue
             score = overlap(analysed.features, entry.features, weight, total)
             if score >= JACCARD_MIN:
@@ -257,8 +258,3 @@ class _Rarity(dict[str, float]):
     def __missing__(self, feature: str) -> float:
         value = self[feature] = self._weight(feature)
         return value
-
-
-def _within(window: timedelta, a: datetime | None, b: datetime | None) -> bool:
-    """Published within the window of each other (undated items are given the benefit)."""
-    return a is None or b is None or abs(a - b) <= window
